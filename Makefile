@@ -1,0 +1,28 @@
+# Two entry points: `make dataset` builds the release, `make test` runs every check.
+# Both set up .venv themselves on a fresh machine (Python >= 3.11, make, the package registries).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: dataset test
+
+dataset: $(VENV)/.kinews-installed
+	$(BIN)/kinews ingest seeds/
+	$(BIN)/kinews validate
+	$(BIN)/kinews build --out dist
+
+test: $(VENV)/.kinews-dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+$(VENV)/.kinews-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.kinews-dev-installed: $(VENV)/.kinews-installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@

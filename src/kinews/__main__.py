@@ -1,0 +1,3 @@
+from kinews.cli import main
+
+main()

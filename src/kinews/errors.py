@@ -1,0 +1,82 @@
+"""Located problems and the one exception that carries them.
+
+Every stage reports bad input as `Problem`s: a stable kebab-case code plus where it happened
+(file, line, document id, span). Library code raises `KinewsError`; only the CLI prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, with enough location to find and fix it."""
+
+    file: str | None
+    line: int | None
+    doc_id: str | None
+    span: str | None  # rendered as `start-end[LABEL] "text"`
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.file or "-"
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [where]
+        if self.doc_id is not None:
+            parts.append(f"doc={self.doc_id}")
+        if self.span is not None:
+            parts.append(f"span={self.span}")
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        parts.append(f"{prefix}{self.code}: {self.message}")
+        return " ".join(parts)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "doc_id": self.doc_id,
+            "span": self.span,
+            "message": self.message,
+        }
+
+
+def render_span(start: int, end: int, label: str, text: str | None) -> str:
+    shown = "" if text is None else " " + _quote(text)
+    return f"{start}-{end}[{label}]{shown}"
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return '"' + text.replace("\n", "\\n") + '"'
+
+
+class KinewsError(Exception):
+    """Bad input: one or more located problems. Nothing was written."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(
+        cls,
+        code: str,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        doc_id: str | None = None,
+        span: str | None = None,
+    ) -> KinewsError:
+        return cls([Problem(file, line, doc_id, span, code, message)])

@@ -1,0 +1,309 @@
+"""The records that cross module lines, and their JSON Lines form.
+
+`Document`, `Span` and `Annotation` are frozen; every stage takes and returns them. Reading is
+strict: a field of the wrong type is a located `KinewsError`, never a silent default. Writing is
+atomic (temporary file in the same folder, then rename), so a failed run leaves the old file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kinews.errors import KinewsError, Problem, render_span
+
+DOCUMENTS_FILE = Path("corpus") / "documents.jsonl"
+ANNOTATIONS_DIR = Path("annotations")
+STATUSES = ("submitted", "gold")
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    sha256: str
+    language: str | None = "de"
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    license: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    text: str
+
+    def render(self) -> str:
+        return render_span(self.start, self.end, self.label, self.text)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    doc_id: str
+    doc_sha256: str
+    annotator: str
+    status: str
+    created_at: str
+    updated_at: str | None
+    origin: dict[str, Any] | None
+    spans: tuple[Span, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Located:
+    """A record together with where it was read from (for error messages)."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class LocatedDocument(Located):
+    doc: Document
+
+
+@dataclass(frozen=True)
+class LocatedAnnotation(Located):
+    ann: Annotation
+
+
+# --- JSON Lines -------------------------------------------------------------------------------
+
+
+def iter_jsonl(path: Path, display: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed value) for each non-blank line.
+
+    Raises KinewsError for a file that is not UTF-8 or a line that is not JSON; callers that
+    want every problem at once use `scan_jsonl` instead.
+    """
+    values, problems = scan_jsonl(path, display)
+    if problems:
+        raise KinewsError(problems)
+    yield from values
+
+
+def scan_jsonl(path: Path, display: str | None = None) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Parse every line of a JSON Lines file, collecting the lines that are not JSON."""
+    name = display or str(path)
+    data = path.read_bytes()
+    problems: list[Problem] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(name, 1, None, None, "file-bom",
+                                "file starts with a byte order mark; save it as UTF-8 without BOM"))
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        problems.append(Problem(name, data.count(b"\n", 0, err.start) + 1, None, None,
+                                "file-not-utf8",
+                                f"not valid UTF-8: bad byte 0x{data[err.start]:02x} at byte offset "
+                                f"{err.start}"))
+        return [], problems
+    values: list[tuple[int, Any]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((number, json.loads(line)))
+        except json.JSONDecodeError as err:
+            problems.append(Problem(name, number, None, None, "line-not-json",
+                                    f"line is not valid JSON: {err.msg} (column {err.colno})"))
+    return values, problems
+
+
+def dumps(record: Document | Annotation) -> str:
+    return json.dumps(to_json(record), ensure_ascii=False)
+
+
+def to_json(record: Document | Annotation) -> dict[str, Any]:
+    if isinstance(record, Document):
+        return {name: getattr(record, name) for name in Document.__dataclass_fields__}
+    return {
+        "doc_id": record.doc_id,
+        "doc_sha256": record.doc_sha256,
+        "annotator": record.annotator,
+        "status": record.status,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "origin": record.origin,
+        "spans": [
+            {"start": s.start, "end": s.end, "label": s.label, "text": s.text}
+            for s in record.spans
+        ],
+    }
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace `path` with `content` in one rename; a crash leaves the old file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: Path, records: Iterable[Document | Annotation]) -> None:
+    write_atomic(path, "".join(dumps(r) + "\n" for r in records).encode("utf-8"))
+
+
+# --- From JSON, strictly ------------------------------------------------------------------------
+
+
+class _Fields:
+    """Typed access to one JSON object, collecting located problems instead of raising at once."""
+
+    def __init__(self, obj: Any, file: str, line: int, doc_id: str | None = None):
+        self.obj = obj
+        self.file, self.line, self.doc_id = file, line, doc_id
+        self.problems: list[Problem] = []
+
+    def problem(self, code: str, message: str, span: str | None = None) -> None:
+        self.problems.append(Problem(self.file, self.line, self.doc_id, span, code, message))
+
+    def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
+            nullable: bool = False) -> Any:
+        if key not in self.obj:
+            if required:
+                self.problem("field-missing", f"required field {key!r} is missing")
+            return None
+        value = self.obj[key]
+        if value is None and nullable:
+            return None
+        # bool is an int in Python; a JSON `true` is never a valid offset or count.
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.problem("field-type",
+                         f"field {key!r} must be {names}{' or null' if nullable else ''}, "
+                         f"got {json.dumps(value, ensure_ascii=False)[:40]}")
+            return None
+        return value
+
+
+def document_from_json(obj: Any, file: str, line: int) -> Document:
+    """Build a Document from one parsed JSON line. Raises KinewsError naming file and line."""
+    if not isinstance(obj, dict):
+        raise KinewsError.single("line-not-object", "line is not a JSON object", file=file, line=line)
+    f = _Fields(obj, file, line, obj.get("id") if isinstance(obj.get("id"), str) else None)
+    values = {
+        "id": f.get("id", str),
+        "text": f.get("text", str),
+        "sha256": f.get("sha256", str),
+    }
+    for name in ("language", "title", "source", "url", "published", "license", "notes"):
+        values[name] = f.get(name, str, required=name != "notes", nullable=True)
+    if f.problems:
+        raise KinewsError(f.problems)
+    return Document(**values)
+
+
+def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
+    """Build an Annotation from one parsed JSON line. Raises KinewsError naming file and line."""
+    if not isinstance(obj, dict):
+        raise KinewsError.single("line-not-object", "line is not a JSON object", file=file, line=line)
+    f = _Fields(obj, file, line, obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
+    doc_id = f.get("doc_id", str)
+    doc_sha256 = f.get("doc_sha256", str)
+    annotator = f.get("annotator", str)
+    status = f.get("status", str)
+    created_at = f.get("created_at", str)
+    updated_at = f.get("updated_at", str, nullable=True)
+    origin = f.get("origin", dict, nullable=True)
+    raw_spans = f.get("spans", list) or []
+    spans = []
+    for index, raw in enumerate(raw_spans):
+        if not isinstance(raw, dict):
+            f.problem("field-type", f"spans[{index}] must be an object")
+            continue
+        sf = _Fields(raw, file, line, f.doc_id)
+        start, end = sf.get("start", int), sf.get("end", int)
+        label, text = sf.get("label", str), sf.get("text", str)
+        shown = render_span(start if start is not None else -1, end if end is not None else -1,
+                            label or "?", text)
+        f.problems.extend(
+            Problem(p.file, p.line, p.doc_id, shown, p.code, f"spans[{index}]: {p.message}")
+            for p in sf.problems
+        )
+        if not sf.problems:
+            spans.append(Span(start, end, label, text))
+    if f.problems:
+        raise KinewsError(f.problems)
+    return Annotation(doc_id, doc_sha256, annotator, status, created_at, updated_at, origin,
+                      tuple(spans))
+
+
+# --- The dataset root -------------------------------------------------------------------------
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def scan_documents(root: Path) -> tuple[list[LocatedDocument], list[Problem]]:
+    """Read corpus/documents.jsonl (missing file: empty corpus), collecting every bad line."""
+    path = root / DOCUMENTS_FILE
+    if not path.exists():
+        return [], []
+    name = _display(root, path)
+    docs: list[LocatedDocument] = []
+    values, problems = scan_jsonl(path, name)
+    for line, obj in values:
+        try:
+            docs.append(LocatedDocument(name, line, document_from_json(obj, name, line)))
+        except KinewsError as err:
+            problems.extend(err.problems)
+    return docs, problems
+
+
+def annotation_files(root: Path) -> list[Path]:
+    return sorted((root / ANNOTATIONS_DIR).glob("*.jsonl"))
+
+
+def scan_annotations(root: Path) -> tuple[list[LocatedAnnotation], list[Problem]]:
+    """Read every annotations/*.jsonl, collecting every bad line (a broken line hides nothing)."""
+    records: list[LocatedAnnotation] = []
+    problems: list[Problem] = []
+    for path in annotation_files(root):
+        name = _display(root, path)
+        values, file_problems = scan_jsonl(path, name)
+        problems.extend(file_problems)
+        for line, obj in values:
+            try:
+                records.append(LocatedAnnotation(name, line, annotation_from_json(obj, name, line)))
+            except KinewsError as err:
+                problems.extend(err.problems)
+    return records, problems
+
+
+def load_documents(root: Path) -> list[LocatedDocument]:
+    """Read the corpus. Raises KinewsError listing every bad line."""
+    docs, problems = scan_documents(root)
+    if problems:
+        raise KinewsError(problems)
+    return docs
+
+
+def load_annotations(root: Path) -> list[LocatedAnnotation]:
+    """Read every annotation file. Raises KinewsError listing every bad line."""
+    records, problems = scan_annotations(root)
+    if problems:
+        raise KinewsError(problems)
+    return records
