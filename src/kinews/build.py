@@ -55,32 +55,39 @@ def current_version(root: Path) -> str:
     changelog = root / "CHANGELOG.md"
     found = CHANGELOG_VERSION.search(changelog.read_text("utf-8")) if changelog.exists() else None
     if found is None:
-        raise KinewsError.single("version-unknown",
-                                 "no `## [X.Y.Z]` entry in CHANGELOG.md; pass --version",
-                                 file=str(changelog))
+        raise KinewsError.single(
+            "version-unknown",
+            "no `## [X.Y.Z]` entry in CHANGELOG.md; pass --version",
+            file=str(changelog),
+        )
     return found.group(1)
 
 
 def document_features(scheme: Scheme) -> Features:
     """Parquet/`datasets` features of the documents config; labels come from the scheme."""
     # datasets.List, not Sequence: Sequence of a dict would become a dict of lists.
-    return Features({
-        "id": Value("string"),
-        "text": Value("string"),
-        "spans": List({
-            "start": Value("int32"),
-            "end": Value("int32"),
-            "label": ClassLabel(names=scheme.label_names),
+    return Features(
+        {
+            "id": Value("string"),
             "text": Value("string"),
-        }),
-        **{name: Value("string") for name in METADATA_COLUMNS},
-        "sha256": Value("string"),
-        "annotation_status": Value("string"),
-    })
+            "spans": List(
+                {
+                    "start": Value("int32"),
+                    "end": Value("int32"),
+                    "label": ClassLabel(names=scheme.label_names),
+                    "text": Value("string"),
+                }
+            ),
+            **{name: Value("string") for name in METADATA_COLUMNS},
+            "sha256": Value("string"),
+            "annotation_status": Value("string"),
+        }
+    )
 
 
-def select_release_annotations(docs: list[Document], records: list[LocatedAnnotation]
-                               ) -> dict[str, Annotation]:
+def select_release_annotations(
+    docs: list[Document], records: list[LocatedAnnotation]
+) -> dict[str, Annotation]:
     """The record each document is released with: its gold record, else its only submitted one.
 
     Raises KinewsError naming documents with several submitted records and no gold
@@ -96,17 +103,32 @@ def select_release_annotations(docs: list[Document], records: list[LocatedAnnota
         gold = [r for r in candidates if r.ann.status == "gold"]
         submitted = [r for r in candidates if r.ann.status == "submitted"]
         if len(gold) > 1:
-            problems += [Problem(r.file, r.line, doc.id, None, "gold-duplicate",
-                                 f"{len(gold)} gold records for one document; keep one")
-                         for r in gold]
+            problems += [
+                Problem(
+                    r.file,
+                    r.line,
+                    doc.id,
+                    None,
+                    "gold-duplicate",
+                    f"{len(gold)} gold records for one document; keep one",
+                )
+                for r in gold
+            ]
         elif gold:
             chosen[doc.id] = gold[0].ann
         elif len(submitted) > 1:
             annotators = ", ".join(sorted(r.ann.annotator for r in submitted))
-            problems.append(Problem(submitted[0].file, submitted[0].line, doc.id, None,
-                                    "needs-adjudication",
-                                    f"{len(submitted)} submitted records ({annotators}) and no "
-                                    f"gold record; adjudicate before releasing"))
+            problems.append(
+                Problem(
+                    submitted[0].file,
+                    submitted[0].line,
+                    doc.id,
+                    None,
+                    "needs-adjudication",
+                    f"{len(submitted)} submitted records ({annotators}) and no "
+                    f"gold record; adjudicate before releasing",
+                )
+            )
         elif submitted:
             chosen[doc.id] = submitted[0].ann
     if problems:
@@ -130,8 +152,9 @@ def build(root: Path, version: str, out: Path) -> Release:
     chosen = select_release_annotations(docs, load_annotations(root))
 
     if not chosen:
-        raise KinewsError.single("nothing-to-release",
-                                 "no document has an annotation; annotate before building")
+        raise KinewsError.single(
+            "nothing-to-release", "no document has an annotation; annotate before building"
+        )
     features = document_features(scheme)
     rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
     for doc in docs:
@@ -143,14 +166,22 @@ def build(root: Path, version: str, out: Path) -> Release:
     staging = Path(tempfile.mkdtemp(dir=out, prefix=f".kinews-{version}."))
     try:
         num_bytes = {
-            split: _write_parquet(staging / "data" / "documents" / f"{split}-00000-of-00001.parquet",
-                                  rows[split], features)
-            for split in SPLITS if rows[split]
+            split: _write_parquet(
+                staging / "data" / "documents" / f"{split}-00000-of-00001.parquet",
+                rows[split],
+                features,
+            )
+            for split in SPLITS
+            if rows[split]
         }
-        label_counts = {split: Counter(scheme.label_names[s["label"]] for r in rows[split]
-                                       for s in r["spans"]) for split in SPLITS}
+        label_counts = {
+            split: Counter(scheme.label_names[s["label"]] for r in rows[split] for s in r["spans"])
+            for split in SPLITS
+        }
         facts = CardFacts(
-            version=version, scheme=scheme, features=features,
+            version=version,
+            scheme=scheme,
+            features=features,
             documents={split: len(rows[split]) for split in SPLITS},
             num_bytes=num_bytes,
             label_counts=label_counts,
@@ -160,10 +191,14 @@ def build(root: Path, version: str, out: Path) -> Release:
             licenses=Counter(d.license or "unknown" for d in docs if d.id in chosen),
         )
         (staging / "README.md").write_text(render_card(facts), encoding="utf-8")
-        files = {str(p.relative_to(staging)): _sha256_file(p)
-                 for p in sorted(staging.rglob("*")) if p.is_file()}
+        files = {
+            str(p.relative_to(staging)): _sha256_file(p)
+            for p in sorted(staging.rglob("*"))
+            if p.is_file()
+        }
         (staging / "SHA256SUMS").write_text(
-            "".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8")
+            "".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8"
+        )
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -171,7 +206,8 @@ def build(root: Path, version: str, out: Path) -> Release:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Release(
-        version=version, path=target,
+        version=version,
+        path=target,
         documents={split: len(rows[split]) for split in SPLITS},
         spans=sum(len(r["spans"]) for split in SPLITS for r in rows[split]),
         unannotated=tuple(d.id for d in docs if d.id not in chosen),
@@ -184,8 +220,10 @@ def _row(doc: Document, annotation: Annotation, scheme: Scheme) -> dict[str, Any
     return {
         "id": doc.id,
         "text": doc.text,
-        "spans": [{"start": s.start, "end": s.end, "label": ids[s.label], "text": s.text}
-                  for s in sorted(annotation.spans)],
+        "spans": [
+            {"start": s.start, "end": s.end, "label": ids[s.label], "text": s.text}
+            for s in sorted(annotation.spans)
+        ],
         **{name: getattr(doc, name) for name in METADATA_COLUMNS},
         "sha256": doc.sha256,
         "annotation_status": annotation.status,

@@ -74,18 +74,28 @@ def _header(facts: CardFacts) -> dict[str, Any]:
         "language_creators": ["found"],
         "source_datasets": ["original"],
         "size_categories": [_size_category(total)],
-        "configs": [{
-            "config_name": "documents",
-            "default": True,
-            "data_files": [{"split": split, "path": f"data/documents/{split}-00000-of-00001.parquet"}
-                           for split in _present(facts)],
-        }],
+        "configs": [
+            {
+                "config_name": "documents",
+                "default": True,
+                "data_files": [
+                    {"split": split, "path": f"data/documents/{split}-00000-of-00001.parquet"}
+                    for split in _present(facts)
+                ],
+            }
+        ],
         "dataset_info": {
             "config_name": "documents",
             # _to_yaml_list is how `datasets` itself writes features into cards.
             "features": facts.features._to_yaml_list(),
-            "splits": [{"name": split, "num_bytes": facts.num_bytes[split],
-                        "num_examples": facts.documents[split]} for split in _present(facts)],
+            "splits": [
+                {
+                    "name": split,
+                    "num_bytes": facts.num_bytes[split],
+                    "num_examples": facts.documents[split],
+                }
+                for split in _present(facts)
+            ],
         },
     }
 
@@ -117,8 +127,7 @@ def _body(facts: CardFacts) -> str:
         "",
         "A split without documents has no file and is not listed in `configs` (the `datasets` "
         "library cannot load an empty split), so `load_dataset` returns only the splits that "
-        "have documents"
-        + _empty_splits_note(facts),
+        "have documents" + _empty_splits_note(facts),
         "",
         "## Structure",
         "",
@@ -145,8 +154,14 @@ def _body(facts: CardFacts) -> str:
         if len(example["text"]) > 160:
             example["text"] = example["text"][:160] + "…"
         example["spans"] = example["spans"][:3] + (["…"] if len(example["spans"]) > 3 else [])
-        lines += ["An example row (text and spans shortened):", "", "```json",
-                  json.dumps(example, ensure_ascii=False, indent=2), "```", ""]
+        lines += [
+            "An example row (text and spans shortened):",
+            "",
+            "```json",
+            json.dumps(example, ensure_ascii=False, indent=2),
+            "```",
+            "",
+        ]
     lines += [
         "## Labels",
         "",
@@ -179,8 +194,10 @@ def _body(facts: CardFacts) -> str:
         "",
         "The texts are German news reports on technology and innovation policy. Their licences, "
         "as recorded per document: "
-        + ", ".join(f"{name} ({n} document{'s' if n != 1 else ''})"
-                    for name, n in sorted(facts.licenses.items()))
+        + ", ".join(
+            f"{name} ({n} document{'s' if n != 1 else ''})"
+            for name, n in sorted(facts.licenses.items())
+        )
         + ". Where a licence is `unknown`, the rights holder of the text has not been established:"
         " use the data for research only and check before redistributing the texts.",
         "",

@@ -11,13 +11,18 @@ from rich.console import Console
 
 from kinews.errors import KinewsError, Problem
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Grow, check and release the kinews corpus.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Grow, check and release the kinews corpus."
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-Root = Annotated[Path, typer.Option("--root", help="Dataset root holding corpus/, annotations/, "
-                                    "schemas/.", file_okay=False)]
+Root = Annotated[
+    Path,
+    typer.Option(
+        "--root", help="Dataset root holding corpus/, annotations/, schemas/.", file_okay=False
+    ),
+]
 
 
 def _fail(error: KinewsError, code: int = 1) -> typer.Exit:
@@ -35,16 +40,23 @@ def ingest(
     published: Annotated[str | None, typer.Option(help="Publication date, ISO 8601.")] = None,
     license: Annotated[str | None, typer.Option("--license", help="Licence id (SPDX).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code (default: de).")] = None,
-    replace: Annotated[bool, typer.Option("--replace",
-                                          help="Replace a changed text under an existing id.")
-                       ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a changed text under an existing id.")
+    ] = False,
     root: Root = Path("."),
 ) -> None:
     """Add articles to corpus/documents.jsonl (normalised: BOM, CRLF/CR → LF, NFC)."""
-    from kinews.ingest import ingest as run, read_articles
+    from kinews.ingest import ingest as run
+    from kinews.ingest import read_articles
 
-    overrides = {"title": title, "source": source, "url": url, "published": published,
-                 "license": license, "language": language}
+    overrides = {
+        "title": title,
+        "source": source,
+        "url": url,
+        "published": published,
+        "license": license,
+        "language": language,
+    }
     try:
         report = run(root, read_articles(paths, overrides), replace_changed=replace)
     except KinewsError as error:
@@ -82,8 +94,9 @@ def validate(
         raise _fail(error, 2) from None
     failing = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     if format == "json":
-        out.print(json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2),
-                  markup=False)
+        out.print(
+            json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2), markup=False
+        )
     else:
         for problem in problems:
             out.print(str(problem), markup=False)
@@ -102,24 +115,31 @@ def _summary(problems: list[Problem]) -> str:
 
 @app.command()
 def build(
-    version: Annotated[str | None, typer.Option(
-        help="Release version X.Y.Z [default: newest entry of CHANGELOG.md].")] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(help="Release version X.Y.Z [default: newest entry of CHANGELOG.md]."),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for releases.")] = Path("dist"),
     root: Root = Path("."),
 ) -> None:
     """Build dist/kinews-X.Y.Z: Parquet splits, dataset card, checksums."""
-    from kinews.build import build as run, current_version
+    from kinews.build import build as run
+    from kinews.build import current_version
 
     try:
         release = run(root, version or current_version(root), out_dir)
     except KinewsError as error:
         raise _fail(error) from None
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
-    out.print(f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
-              f"{release.spans} spans")
+    out.print(
+        f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
+        f"{release.spans} spans"
+    )
     if release.unannotated:
-        out.print(f"left out {len(release.unannotated)} document(s) without annotation: "
-                  + ", ".join(release.unannotated))
+        out.print(
+            f"left out {len(release.unannotated)} document(s) without annotation: "
+            + ", ".join(release.unannotated)
+        )
 
 
 def main() -> None:

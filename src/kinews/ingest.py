@@ -100,8 +100,9 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
         elif not path.exists():
             raise KinewsError.single("input-missing", "no such file or folder", file=str(path))
         else:
-            raise KinewsError.single("input-unsupported",
-                                     "only .txt and .jsonl articles can be ingested", file=str(path))
+            raise KinewsError.single(
+                "input-unsupported", "only .txt and .jsonl articles can be ingested", file=str(path)
+            )
     return files
 
 
@@ -125,14 +126,18 @@ def _sidecar_metadata(path: Path) -> dict[str, Any]:
     try:
         known = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise KinewsError.single("sources-invalid", f"not valid YAML: {err}",
-                                 file=str(sidecar)) from err
+        raise KinewsError.single(
+            "sources-invalid", f"not valid YAML: {err}", file=str(sidecar)
+        ) from err
     entry = known.get(path.name, {}) if isinstance(known, dict) else {}
     unknown = sorted(set(entry) - set(METADATA_FIELDS))
     if unknown:
-        raise KinewsError.single("sources-invalid",
-                                 f"{path.name}: unknown fields {', '.join(unknown)}; "
-                                 f"allowed: {', '.join(METADATA_FIELDS)}", file=str(sidecar))
+        raise KinewsError.single(
+            "sources-invalid",
+            f"{path.name}: unknown fields {', '.join(unknown)}; "
+            f"allowed: {', '.join(METADATA_FIELDS)}",
+            file=str(sidecar),
+        )
     return {k: (None if v is None else str(v)) for k, v in entry.items()}
 
 
@@ -146,9 +151,12 @@ def _read_file(path: Path, overrides: Mapping[str, str | None]) -> list[Article]
     articles = []
     for line, obj in iter_jsonl(path):
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise KinewsError.single("article-invalid",
-                                     "each line must be an object with a string `text`",
-                                     file=str(path), line=line)
+            raise KinewsError.single(
+                "article-invalid",
+                "each line must be an object with a string `text`",
+                file=str(path),
+                line=line,
+            )
         text = normalise(obj["text"])
         meta = {k: obj.get(k) for k in METADATA_FIELDS if obj.get(k) is not None}
         meta.update({k: v for k, v in overrides.items() if v is not None})
@@ -162,14 +170,20 @@ def _read_file(path: Path, overrides: Mapping[str, str | None]) -> list[Article]
     return articles
 
 
-def _article(doc_id: str, text: str, meta: Mapping[str, Any], file: str, line: int | None) -> Article:
+def _article(
+    doc_id: str, text: str, meta: Mapping[str, Any], file: str, line: int | None
+) -> Article:
     if not ID_PATTERN.match(doc_id):
-        raise KinewsError.single("id-invalid",
-                                 f"document id {doc_id!r} must match {ID_PATTERN.pattern}",
-                                 file=file, line=line)
+        raise KinewsError.single(
+            "id-invalid",
+            f"document id {doc_id!r} must match {ID_PATTERN.pattern}",
+            file=file,
+            line=line,
+        )
     if not text.strip():
-        raise KinewsError.single("article-empty", "the article has no text", file=file, line=line,
-                                 doc_id=doc_id)
+        raise KinewsError.single(
+            "article-empty", "the article has no text", file=file, line=line, doc_id=doc_id
+        )
     doc = Document(
         id=doc_id,
         text=text,
@@ -195,9 +209,17 @@ def ingest(root: Path, articles: list[Article], *, replace_changed: bool = False
         doc = article.doc
         earlier = seen.get(doc.id)
         if earlier is not None and earlier.doc.sha256 != doc.sha256:
-            problems.append(Problem(article.file, article.line, doc.id, None, "id-conflict",
-                                    f"two different texts in this run get the same id "
-                                    f"(also {earlier.file}); give them distinct urls or ids"))
+            problems.append(
+                Problem(
+                    article.file,
+                    article.line,
+                    doc.id,
+                    None,
+                    "id-conflict",
+                    f"two different texts in this run get the same id "
+                    f"(also {earlier.file}); give them distinct urls or ids",
+                )
+            )
             continue
         seen[doc.id] = article
         existing = corpus.get(doc.id)
@@ -218,9 +240,17 @@ def ingest(root: Path, articles: list[Article], *, replace_changed: bool = False
             corpus[doc.id] = doc
             report.replaced.append(doc.id)
         else:
-            problems.append(Problem(article.file, article.line, doc.id, None, "text-changed",
-                                    "a different text is already in the corpus under this id; "
-                                    "use --replace to replace it (its annotations become stale)"))
+            problems.append(
+                Problem(
+                    article.file,
+                    article.line,
+                    doc.id,
+                    None,
+                    "text-changed",
+                    "a different text is already in the corpus under this id; "
+                    "use --replace to replace it (its annotations become stale)",
+                )
+            )
     if problems:
         raise KinewsError(problems)
     if report.replaced:

@@ -81,33 +81,53 @@ class LocatedAnnotation(Located):
 
 
 def iter_jsonl(path: Path, display: str | None = None) -> Iterator[tuple[int, Any]]:
-    """Yield (line number, parsed value) for each non-blank line.
+    """Yield (line number, parsed value) for each non-blank line of raw input; a BOM is allowed.
 
     Raises KinewsError for a file that is not UTF-8 or a line that is not JSON; callers that
     want every problem at once use `scan_jsonl` instead.
     """
-    values, problems = scan_jsonl(path, display)
+    values, problems = scan_jsonl(path, display, allow_bom=True)
     if problems:
         raise KinewsError(problems)
     yield from values
 
 
-def scan_jsonl(path: Path, display: str | None = None) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    """Parse every line of a JSON Lines file, collecting the lines that are not JSON."""
+def scan_jsonl(
+    path: Path, display: str | None = None, *, allow_bom: bool = False
+) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Parse every line of a JSON Lines file, collecting the lines that are not JSON.
+
+    kinews' own files must not start with a BOM (`file-bom`); raw articles may (`allow_bom`).
+    """
     name = display or str(path)
     data = path.read_bytes()
     problems: list[Problem] = []
-    if data.startswith(b"\xef\xbb\xbf"):
-        problems.append(Problem(name, 1, None, None, "file-bom",
-                                "file starts with a byte order mark; save it as UTF-8 without BOM"))
-        data = data[3:]
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if bom and not allow_bom:
+        problems.append(
+            Problem(
+                name,
+                1,
+                None,
+                None,
+                "file-bom",
+                "file starts with a byte order mark; save it as UTF-8 without BOM",
+            )
+        )
     try:
-        text = data.decode("utf-8")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
-        problems.append(Problem(name, data.count(b"\n", 0, err.start) + 1, None, None,
-                                "file-not-utf8",
-                                f"not valid UTF-8: bad byte 0x{data[err.start]:02x} at byte offset "
-                                f"{err.start}"))
+        offset = err.start + bom  # offsets count from the start of the file, BOM included
+        problems.append(
+            Problem(
+                name,
+                data.count(b"\n", 0, offset) + 1,
+                None,
+                None,
+                "file-not-utf8",
+                f"not valid UTF-8: bad byte 0x{data[offset]:02x} at byte offset {offset}",
+            )
+        )
         return [], problems
     values: list[tuple[int, Any]] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -116,8 +136,16 @@ def scan_jsonl(path: Path, display: str | None = None) -> tuple[list[tuple[int, 
         try:
             values.append((number, json.loads(line)))
         except json.JSONDecodeError as err:
-            problems.append(Problem(name, number, None, None, "line-not-json",
-                                    f"line is not valid JSON: {err.msg} (column {err.colno})"))
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    None,
+                    None,
+                    "line-not-json",
+                    f"line is not valid JSON: {err.msg} (column {err.colno})",
+                )
+            )
     return values, problems
 
 
@@ -137,8 +165,7 @@ def to_json(record: Document | Annotation) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "origin": record.origin,
         "spans": [
-            {"start": s.start, "end": s.end, "label": s.label, "text": s.text}
-            for s in record.spans
+            {"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in record.spans
         ],
     }
 
@@ -176,8 +203,14 @@ class _Fields:
     def problem(self, code: str, message: str, span: str | None = None) -> None:
         self.problems.append(Problem(self.file, self.line, self.doc_id, span, code, message))
 
-    def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
-            nullable: bool = False) -> Any:
+    def get(
+        self,
+        key: str,
+        kind: type | tuple[type, ...],
+        *,
+        required: bool = True,
+        nullable: bool = False,
+    ) -> Any:
         if key not in self.obj:
             if required:
                 self.problem("field-missing", f"required field {key!r} is missing")
@@ -188,9 +221,11 @@ class _Fields:
         # bool is an int in Python; a JSON `true` is never a valid offset or count.
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problem("field-type",
-                         f"field {key!r} must be {names}{' or null' if nullable else ''}, "
-                         f"got {json.dumps(value, ensure_ascii=False)[:40]}")
+            self.problem(
+                "field-type",
+                f"field {key!r} must be {names}{' or null' if nullable else ''}, "
+                f"got {json.dumps(value, ensure_ascii=False)[:40]}",
+            )
             return None
         return value
 
@@ -198,7 +233,9 @@ class _Fields:
 def document_from_json(obj: Any, file: str, line: int) -> Document:
     """Build a Document from one parsed JSON line. Raises KinewsError naming file and line."""
     if not isinstance(obj, dict):
-        raise KinewsError.single("line-not-object", "line is not a JSON object", file=file, line=line)
+        raise KinewsError.single(
+            "line-not-object", "line is not a JSON object", file=file, line=line
+        )
     f = _Fields(obj, file, line, obj.get("id") if isinstance(obj.get("id"), str) else None)
     values = {
         "id": f.get("id", str),
@@ -215,7 +252,9 @@ def document_from_json(obj: Any, file: str, line: int) -> Document:
 def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
     """Build an Annotation from one parsed JSON line. Raises KinewsError naming file and line."""
     if not isinstance(obj, dict):
-        raise KinewsError.single("line-not-object", "line is not a JSON object", file=file, line=line)
+        raise KinewsError.single(
+            "line-not-object", "line is not a JSON object", file=file, line=line
+        )
     f = _Fields(obj, file, line, obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
     doc_id = f.get("doc_id", str)
     doc_sha256 = f.get("doc_sha256", str)
@@ -233,8 +272,11 @@ def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
         sf = _Fields(raw, file, line, f.doc_id)
         start, end = sf.get("start", int), sf.get("end", int)
         label, text = sf.get("label", str), sf.get("text", str)
-        shown = render_span(start if start is not None else -1, end if end is not None else -1,
-                            label or "?", text)
+        # Show the span as written, even when a field has the wrong type.
+        shown = (
+            f"{json.dumps(raw.get('start'))}-{json.dumps(raw.get('end'))}"
+            f"[{raw.get('label')}]" + (f' "{text}"' if text is not None else "")
+        )
         f.problems.extend(
             Problem(p.file, p.line, p.doc_id, shown, p.code, f"spans[{index}]: {p.message}")
             for p in sf.problems
@@ -243,8 +285,9 @@ def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
             spans.append(Span(start, end, label, text))
     if f.problems:
         raise KinewsError(f.problems)
-    return Annotation(doc_id, doc_sha256, annotator, status, created_at, updated_at, origin,
-                      tuple(spans))
+    return Annotation(
+        doc_id, doc_sha256, annotator, status, created_at, updated_at, origin, tuple(spans)
+    )
 
 
 # --- The dataset root -------------------------------------------------------------------------

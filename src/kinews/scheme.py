@@ -87,15 +87,17 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
         max_length = entry.get("max_length")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise fail(f"label {label_name}: max_length must be a positive integer")
-        labels.append(Label(
-            name=label_name,
-            definition=" ".join(entry["definition"].split()),
-            examples=tuple(entry.get("examples") or ()),
-            counterexamples=tuple(entry.get("counterexamples") or ()),
-            hotkey=entry.get("hotkey"),
-            color=entry.get("color"),
-            max_length=max_length,
-        ))
+        labels.append(
+            Label(
+                name=label_name,
+                definition=" ".join(entry["definition"].split()),
+                examples=tuple(entry.get("examples") or ()),
+                counterexamples=tuple(entry.get("counterexamples") or ()),
+                hotkey=entry.get("hotkey"),
+                color=entry.get("color"),
+                max_length=max_length,
+            )
+        )
     for attribute in ("name", "hotkey", "color"):
         values = [getattr(label, attribute) for label in labels if getattr(label, attribute)]
         duplicates = sorted({v for v in values if values.count(v) > 1})

@@ -1,0 +1,57 @@
+"""Shared fixtures: dataset roots under tmp_path, never the repository's own folders."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinews.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED = REPO / "seeds" / "000_7049a8cdd4d53b6b.txt"
+SEED_ID = "kn-78148df81a4e2d1c"
+CASES = Path(__file__).parent / "cases"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def empty_root(tmp_path: Path) -> Path:
+    """A dataset root with the repository's label scheme and nothing else."""
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    return root
+
+
+@pytest.fixture
+def seed_root(empty_root: Path) -> Path:
+    """A dataset root with the seed ingested (as `make dataset` does) and its gold annotation."""
+    result = CliRunner().invoke(app, ["ingest", str(REPO / "seeds"), "--root", str(empty_root)])
+    assert result.exit_code == 0, result.output
+    (empty_root / "annotations").mkdir()
+    shutil.copy(REPO / "annotations" / "gold.jsonl", empty_root / "annotations" / "gold.jsonl")
+    return empty_root
+
+
+@pytest.fixture
+def kinews() -> Callable[..., object]:
+    """Run the CLI in-process: kinews("validate", "--root", root) -> click Result."""
+    runner = CliRunner()
+
+    def run(*args: object):
+        return runner.invoke(app, [str(a) for a in args])
+
+    return run
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    """Every file under path with its bytes: to show that a failed run wrote nothing."""
+    if not path.exists():
+        return {}
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }

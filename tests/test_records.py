@@ -1,0 +1,123 @@
+"""Records on disk: the JSON Schemas in schemas/, round trips, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import REPO
+from kinews.records import (
+    Annotation,
+    Document,
+    Span,
+    annotation_from_json,
+    document_from_json,
+    iter_jsonl,
+    to_json,
+    write_atomic,
+    write_jsonl,
+)
+
+DOCUMENT_SCHEMA = json.loads((REPO / "schemas" / "document.schema.json").read_text("utf-8"))
+ANNOTATION_SCHEMA = json.loads((REPO / "schemas" / "annotation.schema.json").read_text("utf-8"))
+
+
+def test_the_json_schemas_name_exactly_the_record_fields():
+    assert set(DOCUMENT_SCHEMA["properties"]) == set(Document.__dataclass_fields__)
+    assert set(ANNOTATION_SCHEMA["properties"]) == set(Annotation.__dataclass_fields__)
+    span_schema = ANNOTATION_SCHEMA["properties"]["spans"]["items"]
+    assert set(span_schema["properties"]) == set(Span.__dataclass_fields__)
+
+
+def test_the_repositorys_records_follow_the_json_schemas():
+    for _, obj in iter_jsonl(REPO / "corpus" / "documents.jsonl"):
+        jsonschema.validate(obj, DOCUMENT_SCHEMA)
+    for path in sorted((REPO / "annotations").glob("*.jsonl")):
+        for _, obj in iter_jsonl(path):
+            jsonschema.validate(obj, ANNOTATION_SCHEMA)
+
+
+texts = st.text(min_size=1)
+optional = st.none() | st.text()
+
+
+@given(
+    st.builds(
+        Document,
+        id=st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z"),
+        text=texts,
+        sha256=st.text(),
+        language=optional,
+        title=optional,
+        source=optional,
+        url=optional,
+        published=optional,
+        license=optional,
+        notes=optional,
+    )
+)
+def test_a_document_survives_json_and_back(doc):
+    line = json.dumps(to_json(doc), ensure_ascii=False)
+    assert document_from_json(json.loads(line), "f", 1) == doc
+
+
+spans = st.builds(
+    Span,
+    start=st.integers(0, 10**6),
+    end=st.integers(0, 10**6),
+    label=st.sampled_from(["PER", "TECH"]),
+    text=st.text(),
+)
+
+
+@given(
+    st.builds(
+        Annotation,
+        doc_id=st.text(),
+        doc_sha256=st.text(),
+        annotator=st.text(),
+        status=st.sampled_from(["gold", "submitted"]),
+        created_at=st.text(),
+        updated_at=optional,
+        origin=st.none() | st.dictionaries(st.text(), st.text()),
+        spans=st.lists(spans).map(tuple),
+    )
+)
+def test_an_annotation_survives_json_and_back(ann):
+    line = json.dumps(to_json(ann), ensure_ascii=False)
+    assert annotation_from_json(json.loads(line), "f", 1) == ann
+
+
+def test_a_boolean_is_not_an_offset():
+    raw = {
+        "doc_id": "d",
+        "doc_sha256": "x",
+        "annotator": "a",
+        "status": "gold",
+        "created_at": "t",
+        "updated_at": None,
+        "origin": None,
+        "spans": [{"start": True, "end": 3, "label": "PER", "text": "abc"}],
+    }
+    with pytest.raises(Exception, match="field-type"):
+        annotation_from_json(raw, "f", 1)
+
+
+def test_writes_are_atomic_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch):
+    target = tmp_path / "corpus" / "documents.jsonl"
+    write_jsonl(target, [Document("a", "x", "h")])
+    before = target.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("kinews.records.os.replace", broken_replace)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new content")
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == ["documents.jsonl"]
