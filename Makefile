@@ -12,7 +12,7 @@ dataset: $(VENV)/.kinews-installed
 	$(BIN)/kinews validate
 	$(BIN)/kinews build --out dist
 
-test: $(VENV)/.kinews-dev-installed
+test: $(VENV)/.kinews-dev-installed .venv-ls/.kinews-ls-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -22,6 +22,10 @@ $(VENV)/.kinews-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
+
+# Label Studio for the integration tests, in its own venv (see scripts/label-studio).
+.venv-ls/.kinews-ls-installed: scripts/label-studio
+	bash scripts/label-studio install
 
 $(VENV)/.kinews-dev-installed: $(VENV)/.kinews-installed
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

@@ -57,14 +57,16 @@ def test_the_card_declares_configs_features_and_split_sizes(seed_root, kinews):
     assert header["task_categories"] == ["token-classification"]
     assert header["task_ids"] == ["named-entity-recognition"]
     assert header["license"] == "unknown"
-    [config] = header["configs"]
-    assert config["config_name"] == "documents"
+    # Three configs since releases carry sentences and annotations too (test_release.py).
+    config = next(c for c in header["configs"] if c["config_name"] == "documents")
+    assert config["default"] is True
     assert config["data_files"] == [
         {"split": "train", "path": "data/documents/train-00000-of-00001.parquet"}
     ]
-    [split] = header["dataset_info"]["splits"]
+    info = next(i for i in header["dataset_info"] if i["config_name"] == "documents")
+    [split] = info["splits"]
     assert (split["name"], split["num_examples"]) == ("train", 1)
-    spans = next(f for f in header["dataset_info"]["features"] if f["name"] == "spans")
+    spans = next(f for f in info["features"] if f["name"] == "spans")
     label = next(f for f in spans["list"] if f["name"] == "label")
     assert list(label["dtype"]["class_label"]["names"].values()) == load_scheme(REPO).label_names
     for label_name in load_scheme(REPO).label_names:

@@ -2,19 +2,25 @@
 
     dist/kinews-X.Y.Z/
       README.md                                   dataset card (card.py)
-      data/documents/{split}-00000-of-00001.parquet
+      data/{config}/{split}-00000-of-00001.parquet  documents, sentences, annotations (configs.py)
+      croissant.json                              Croissant metadata with per-file sha256
       SHA256SUMS                                  checksums of every other file
 
-A split with no documents is left out (no file, no entry in the card's `configs`): datasets 5.2
-cannot load an empty split at all ("Instruction ... corresponds to no data", and a zero-row row
-group fails earlier with a batch size of 0), so the release lists only the splits that have rows
-and `load_dataset` returns exactly those. The card says which splits are empty.
-The same inputs and version give byte-identical files: rows are sorted by id, nothing records the
-time of the build, and Parquet is written with fixed settings.
+A split with no rows is left out (no file, no entry in the card's `configs`), in every config
+alike: datasets 5.2 cannot load an empty split at all ("Instruction ... corresponds to no data",
+and a zero-row row group fails earlier with a batch size of 0), so the release lists only the
+splits that have rows and `load_dataset` returns exactly those. The card says which are empty.
+
+The same inputs and version give byte-identical files: rows are sorted, nothing records the time
+of the build (the release date comes from the CHANGELOG entry or the release record), and
+Parquet is written with fixed settings. The first build of a version records it in the dataset
+root (releases/X.Y.Z.json, releases/splits.jsonl, a CHANGELOG.md entry); a later build of that
+version must reproduce the recorded checksums or is refused (releases.py).
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import shutil
@@ -26,18 +32,52 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features, List, Value
+from datasets import Features
 
-from kinews.card import CardFacts, render_card
+from kinews.adjudicate import open_items
+from kinews.agreement import measure
+from kinews.card import (
+    CardFacts,
+    ChangelogEntry,
+    SourceRow,
+    agreement_paragraph,
+    card_license,
+    citation,
+    render_card,
+)
+from kinews.chart import render_label_chart
+from kinews.configs import (
+    CONFIGS,
+    annotation_row,
+    document_features,  # noqa: F401  (re-exported: the documents features, as tests use them)
+    document_row,
+    features_of,
+    sentence_rows,
+)
+from kinews.croissant import render_croissant
 from kinews.errors import KinewsError, Problem
 from kinews.records import Annotation, Document, LocatedAnnotation, load_annotations, load_documents
-from kinews.scheme import Scheme, load_scheme
-from kinews.splits import SPLITS, assign_split
+from kinews.releases import (
+    CHANGELOG_ENTRY,
+    VERSION_PATTERN,
+    ReleaseRecord,
+    add_changelog_entry,
+    changelog_date,
+    differences,
+    document_entry,
+    load_records,
+    summarise_changes,
+    tool_versions,
+    version_key,
+    write_record,
+)
+from kinews.scheme import load_scheme
+from kinews.splits import SPLITS, assign_splits, load_manifest, merge_recorded, write_manifest
+from kinews.tokens import tokenizer_version
 from kinews.validate import validate
 
-VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
-CHANGELOG_VERSION = re.compile(r"^## \[?v?(\d+\.\d+\.\d+)\]?", re.MULTILINE)
-METADATA_COLUMNS = ("language", "title", "source", "url", "published", "license")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CHART_FILE = "label-counts.png"
 
 
 @dataclass(frozen=True)
@@ -48,41 +88,22 @@ class Release:
     spans: int
     unannotated: tuple[str, ...]
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    date: str = ""
+    recorded: bool = False  # True: this build recorded the version in the dataset root
+    changelog_added: bool = False
 
 
 def current_version(root: Path) -> str:
     """The dataset version: the newest entry of CHANGELOG.md at the root. Raises KinewsError."""
     changelog = root / "CHANGELOG.md"
-    found = CHANGELOG_VERSION.search(changelog.read_text("utf-8")) if changelog.exists() else None
+    found = CHANGELOG_ENTRY.search(changelog.read_text("utf-8")) if changelog.exists() else None
     if found is None:
         raise KinewsError.single(
             "version-unknown",
             "no `## [X.Y.Z]` entry in CHANGELOG.md; pass --version",
             file=str(changelog),
         )
-    return found.group(1)
-
-
-def document_features(scheme: Scheme) -> Features:
-    """Parquet/`datasets` features of the documents config; labels come from the scheme."""
-    # datasets.List, not Sequence: Sequence of a dict would become a dict of lists.
-    return Features(
-        {
-            "id": Value("string"),
-            "text": Value("string"),
-            "spans": List(
-                {
-                    "start": Value("int32"),
-                    "end": Value("int32"),
-                    "label": ClassLabel(names=scheme.label_names),
-                    "text": Value("string"),
-                }
-            ),
-            **{name: Value("string") for name in METADATA_COLUMNS},
-            "sha256": Value("string"),
-            "annotation_status": Value("string"),
-        }
-    )
+    return found["version"]
 
 
 def select_release_annotations(
@@ -136,11 +157,15 @@ def select_release_annotations(
     return chosen
 
 
-def build(root: Path, version: str, out: Path) -> Release:
+def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Release:
     """Build dist/kinews-VERSION from the corpus and annotations under `root`.
 
-    Raises KinewsError when the input does not validate or a document needs adjudication; the
-    output folder is then left as it was.
+    A new version is recorded in the root; a recorded one must be reproduced exactly. `date`
+    (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
+    Raises KinewsError when the input does not validate, a document needs adjudication, a
+    released document would change split, the version is not newer than the recorded ones, or
+    a recorded version would come out differently; the output folder and root are then left
+    as they were.
     """
     if not VERSION_PATTERN.match(version):
         raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
@@ -149,85 +174,173 @@ def build(root: Path, version: str, out: Path) -> Release:
         raise KinewsError(errors)
     scheme = load_scheme(root)
     docs = sorted((d.doc for d in load_documents(root)), key=lambda d: d.id)
-    chosen = select_release_annotations(docs, load_annotations(root))
-
+    located = load_annotations(root)
+    chosen = select_release_annotations(docs, located)
     if not chosen:
         raise KinewsError.single(
             "nothing-to-release", "no document has an annotation; annotate before building"
         )
-    features = document_features(scheme)
-    rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
-    for doc in docs:
-        if doc.id in chosen:
-            rows[assign_split(doc.id)].append(_row(doc, chosen[doc.id], scheme))
+    records = load_records(root)
+    recorded = records.get(version)
+    newest = max(records, key=version_key, default=None)
+    if recorded is None and newest is not None and version_key(version) < version_key(newest):
+        raise KinewsError.single(
+            "version-not-newer",
+            f"version {version} is older than the recorded release {newest}; "
+            "a new release needs a higher version",
+        )
+    release_date = _release_date(root, version, recorded, date)
+    manifest = merge_recorded(
+        load_manifest(root),
+        ((v, doc_id, e.split) for v, r in records.items() for doc_id, e in r.documents.items()),
+    )
+    released = [d for d in docs if d.id in chosen]
+    splits = assign_splits(released, manifest, version)
+
+    layers: dict[str, list[Annotation]] = {}
+    for record in located:
+        layers.setdefault(record.ann.doc_id, []).append(record.ann)
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {c: {s: [] for s in SPLITS} for c in CONFIGS}
+    for doc in released:
+        split = splits[doc.id].split
+        own = sorted(layers[doc.id], key=lambda a: (a.annotator, a.status, a.created_at))
+        rows["documents"][split].append(document_row(doc, chosen[doc.id], scheme))
+        rows["sentences"][split] += sentence_rows(doc, chosen[doc.id], own, scheme)
+        rows["annotations"][split] += [annotation_row(a, scheme) for a in own]
+
+    entries = {
+        doc.id: document_entry(splits[doc.id].split, doc.group, doc.sha256, chosen[doc.id])
+        for doc in released
+    }
+    current = ReleaseRecord(
+        version, release_date, tokenizer_version(), tool_versions(), {}, entries
+    )
+    history = [r for v, r in records.items() if version_key(v) < version_key(version)]
+    changelog = [
+        ChangelogEntry(r.version, r.date, tuple(summarise_changes(prev, r)))
+        for prev, r in zip([None, *history], [*history, current], strict=True)
+    ]
 
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"kinews-{version}"
     staging = Path(tempfile.mkdtemp(dir=out, prefix=f".kinews-{version}."))
     try:
+        features = {config: features_of(config, scheme) for config in CONFIGS}
         num_bytes = {
-            split: _write_parquet(
-                staging / "data" / "documents" / f"{split}-00000-of-00001.parquet",
-                rows[split],
-                features,
-            )
-            for split in SPLITS
-            if rows[split]
+            config: {
+                split: _write_parquet(
+                    staging / "data" / config / f"{split}-00000-of-00001.parquet",
+                    rows[config][split],
+                    features[config],
+                )
+                for split in SPLITS
+                if rows[config][split]
+            }
+            for config in CONFIGS
         }
         label_counts = {
-            split: Counter(scheme.label_names[s["label"]] for r in rows[split] for s in r["spans"])
+            split: Counter(
+                scheme.label_names[s["label"]] for r in rows["documents"][split] for s in r["spans"]
+            )
             for split in SPLITS
         }
+        render_label_chart(label_counts, scheme.label_names, staging / CHART_FILE)
+        report = measure(
+            {d.id: d for d in released},
+            [a for d in released for a in layers[d.id]],
+            scheme.label_names,
+        )
         facts = CardFacts(
             version=version,
+            date=release_date,
             scheme=scheme,
             features=features,
-            documents={split: len(rows[split]) for split in SPLITS},
+            rows={c: {s: len(rows[c][s]) for s in SPLITS} for c in CONFIGS},
             num_bytes=num_bytes,
             label_counts=label_counts,
-            annotators=len({chosen[d].annotator for d in chosen}),
-            statuses=Counter(a.status for a in chosen.values()),
-            example=_example(rows),
-            licenses=Counter(d.license or "unknown" for d in docs if d.id in chosen),
+            annotators=len({a.annotator for d in released for a in layers[d.id]}),
+            statuses=Counter(chosen[d.id].status for d in released),
+            examples=_examples(rows),
+            sources=tuple(SourceRow(d.id, d.source, d.url, d.license) for d in released),
+            tokenizer=tokenizer_version(),
+            changelog=tuple(reversed(changelog)),
+            unannotated=len(docs) - len(released),
+            agreement=agreement_paragraph(report, _open_items(root, released)),
+            chart=CHART_FILE,
         )
         (staging / "README.md").write_text(render_card(facts), encoding="utf-8")
-        files = {
-            str(p.relative_to(staging)): _sha256_file(p)
-            for p in sorted(staging.rglob("*"))
-            if p.is_file()
-        }
-        (staging / "SHA256SUMS").write_text(
-            "".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8"
+        (staging / "croissant.json").write_text(
+            render_croissant(
+                version=version,
+                date=release_date,
+                description=(
+                    "German-language news about technology and innovation policy with "
+                    "hand-annotated named-entity spans (character offsets), sentences with BIO "
+                    "tags, and every annotator's raw annotation records."
+                ),
+                license=card_license(facts),
+                citation=citation(version, release_date),
+                scheme=scheme,
+                configs=features,
+                present={c: list(num_bytes[c]) for c in CONFIGS},
+                files=_checksums(staging),
+            ),
+            encoding="utf-8",
         )
+        (staging / "SHA256SUMS").write_text(
+            "".join(f"{digest}  {name}\n" for name, digest in _checksums(staging).items()),
+            encoding="utf-8",
+        )
+        files = _checksums(staging)
+        current = ReleaseRecord(
+            version, release_date, current.tokenizer, current.tools, files, entries
+        )
+        if recorded is not None:
+            problems = differences(recorded, current)
+            if problems:
+                raise KinewsError(problems)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    changelog_added = False
+    if recorded is None:
+        write_record(root, current)
+        write_manifest(root, {**manifest, **splits})
+        changelog_added = add_changelog_entry(root, current, list(changelog[-1].lines))
     return Release(
         version=version,
         path=target,
-        documents={split: len(rows[split]) for split in SPLITS},
-        spans=sum(len(r["spans"]) for split in SPLITS for r in rows[split]),
+        documents={split: len(rows["documents"][split]) for split in SPLITS},
+        spans=sum(len(r["spans"]) for split in SPLITS for r in rows["documents"][split]),
         unannotated=tuple(d.id for d in docs if d.id not in chosen),
         files=files,
+        date=release_date,
+        recorded=recorded is None,
+        changelog_added=changelog_added,
     )
 
 
-def _row(doc: Document, annotation: Annotation, scheme: Scheme) -> dict[str, Any]:
-    ids = {name: index for index, name in enumerate(scheme.label_names)}
-    return {
-        "id": doc.id,
-        "text": doc.text,
-        "spans": [
-            {"start": s.start, "end": s.end, "label": ids[s.label], "text": s.text}
-            for s in sorted(annotation.spans)
-        ],
-        **{name: getattr(doc, name) for name in METADATA_COLUMNS},
-        "sha256": doc.sha256,
-        "annotation_status": annotation.status,
-    }
+def _release_date(
+    root: Path, version: str, recorded: ReleaseRecord | None, date: str | None
+) -> str:
+    """The recorded date, else the CHANGELOG entry's, else `date`, else today (UTC)."""
+    if recorded is not None:
+        return recorded.date
+    chosen = changelog_date(root, version) or date
+    if chosen is None:
+        return datetime.datetime.now(datetime.UTC).date().isoformat()
+    if not DATE_PATTERN.match(chosen):
+        raise KinewsError.single("date-invalid", f"release date {chosen!r} must be YYYY-MM-DD")
+    return chosen
+
+
+def _open_items(root: Path, released: list[Document]) -> dict[str, int]:
+    """Open adjudication items of the released documents (doc_id -> count)."""
+    ids = {d.id for d in released}
+    return {doc_id: n for doc_id, n in open_items(root).items() if doc_id in ids}
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]], features: Features) -> int:
@@ -240,12 +353,18 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], features: Features) -
     return int(table.nbytes)
 
 
-def _example(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
-    for split in SPLITS:
-        if rows[split]:
-            return rows[split][0]
-    return None
+def _examples(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """The first row of each config, for the card."""
+    return {
+        config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
+        for config in CONFIGS
+        if any(rows[config][split] for split in SPLITS)
+    }
 
 
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

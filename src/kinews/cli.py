@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,9 @@ def ingest(
     published: Annotated[str | None, typer.Option(help="Publication date, ISO 8601.")] = None,
     license: Annotated[str | None, typer.Option("--license", help="Licence id (SPDX).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code (default: de).")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Group sharing one split (same story, a series).")
+    ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace a changed text under an existing id.")
     ] = False,
@@ -56,6 +60,7 @@ def ingest(
         "published": published,
         "license": license,
         "language": language,
+        "group": group,
     }
     try:
         report = run(root, read_articles(paths, overrides), replace_changed=replace)
@@ -80,37 +85,88 @@ def ingest(
 @app.command()
 def validate(
     root: Root = Path("."),
-    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    format: Annotated[
+        str, typer.Option("--format", help="text, json or github (workflow annotations).")
+    ] = "text",
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
 ) -> None:
     """Check corpus and annotations; exit 1 on errors, listing every problem with its location."""
+    # polars' allocator (jemalloc) hands freed pages back to the system and faults them in
+    # again moments later: about 1 s of system time on 100,000 documents. A short-lived run
+    # keeps them instead. Takes effect only where polars is first imported below (the CLI).
+    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1")
     from kinews.validate import validate as run
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    if format not in _FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(_FORMATS)}", param_hint="--format")
     try:
         problems = run(root)
     except KinewsError as error:
         raise _fail(error, 2) from None
     failing = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     if format == "json":
-        out.print(
-            json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2), markup=False
-        )
+        report = json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2)
+    elif format == "github":
+        report = "\n".join([*(_github(p) for p in problems), _summary(problems)])
     else:
-        for problem in problems:
-            out.print(str(problem), markup=False)
-        out.print(_summary(problems))
+        report = _grouped(problems)
+    # typer.echo, not rich: a report can have millions of lines and needs no markup.
+    typer.echo(report)
     raise typer.Exit(1 if failing else 0)
+
+
+_FORMATS = ("text", "json", "github")
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _grouped(problems: list[Problem]) -> str:
+    """Like a compiler: one line per problem, a blank line between files, counts per code."""
+    lines: list[str] = []
+    for index, problem in enumerate(problems):
+        if index and problem.file != problems[index - 1].file:
+            lines.append("")
+        lines.append(str(problem))
+    if problems:
+        lines.append("")
+    lines.append(_summary(problems))
+    counts: dict[tuple[str, str], int] = {}
+    for problem in problems:
+        key = (problem.severity, problem.code)
+        counts[key] = counts.get(key, 0) + 1
+    order = {"error": 0, "warning": 1, "info": 2}
+    for (severity, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
+        lines.append(f"  {code}: {n} {severity}{'s' if n != 1 else ''}")
+    return "\n".join(lines)
+
+
+def _github(problem: Problem) -> str:
+    """A workflow command: GitHub shows it as an annotation on the file and line."""
+
+    def escape(text: str, *, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    props = [f"file={escape(problem.file, prop=True)}"] if problem.file else []
+    if problem.line is not None:
+        props.append(f"line={problem.line}")
+    props.append(f"title={escape(problem.code, prop=True)}")
+    where = [f"doc={problem.doc_id}"] if problem.doc_id is not None else []
+    if problem.span is not None:
+        where.append(f"span={problem.span}")
+    message = " ".join([*where, f"{problem.code}: {problem.message}"])
+    return f"::{_GITHUB_LEVEL[problem.severity]} {','.join(props)}::{escape(message)}"
 
 
 def _summary(problems: list[Problem]) -> str:
     if not problems:
         return "valid: no problems"
-    counts: dict[str, int] = {}
+    counts = {severity: 0 for severity in _GITHUB_LEVEL}
     for problem in problems:
-        counts[problem.severity] = counts.get(problem.severity, 0) + 1
-    return ", ".join(f"{n} {severity}{'s' if n != 1 else ''}" for severity, n in counts.items())
+        counts[problem.severity] += 1
+    plural = {"error": "errors", "warning": "warnings", "info": "infos"}
+    return ", ".join(
+        f"{n} {severity if n == 1 else plural[severity]}" for severity, n in counts.items() if n
+    )
 
 
 @app.command()
@@ -120,14 +176,18 @@ def build(
         typer.Option(help="Release version X.Y.Z [default: newest entry of CHANGELOG.md]."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for releases.")] = Path("dist"),
+    date: Annotated[
+        str | None,
+        typer.Option(help="Date YYYY-MM-DD of a new release without a dated CHANGELOG entry."),
+    ] = None,
     root: Root = Path("."),
 ) -> None:
-    """Build dist/kinews-X.Y.Z: Parquet splits, dataset card, checksums."""
+    """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
     from kinews.build import build as run
     from kinews.build import current_version
 
     try:
-        release = run(root, version or current_version(root), out_dir)
+        release = run(root, version or current_version(root), out_dir, date=date)
     except KinewsError as error:
         raise _fail(error) from None
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
@@ -135,11 +195,381 @@ def build(
         f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
         f"{release.spans} spans"
     )
+    if release.recorded:
+        out.print(
+            f"recorded release {release.version} ({release.date}) in "
+            f"releases/{release.version}.json and releases/splits.jsonl"
+            + ("; added its entry to CHANGELOG.md" if release.changelog_added else "")
+            + ": commit them with the data"
+        )
+    else:
+        out.print(f"reproduced the recorded release {release.version}: identical checksums")
     if release.unannotated:
         out.print(
             f"left out {len(release.unannotated)} document(s) without annotation: "
             + ", ".join(release.unannotated)
         )
+
+
+@app.command()
+def diff(
+    old_release: Annotated[Path, typer.Argument(help="The older release folder.")],
+    new_release: Annotated[Path, typer.Argument(help="The newer release folder.")],
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    root: Root = Path("."),
+) -> None:
+    """Span-aware diff of two releases: documents and spans per split and label, totals first."""
+    from kinews.diff import diff_releases, render_json, render_text
+
+    if format not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+    try:
+        result = diff_releases(root / old_release, root / new_release)
+    except KinewsError as error:
+        raise _fail(error) from None
+    out.print((render_json if format == "json" else render_text)(result), end="", markup=False)
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="The document id.")],
+    annotator: Annotated[
+        list[str] | None,
+        typer.Option(help="Show this annotator's record (repeat to compare several)."),
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write a standalone HTML page here instead.")
+    ] = None,
+    root: Root = Path("."),
+) -> None:
+    """Show a document with its spans highlighted, and where annotators differ."""
+    from kinews.records import write_atomic
+    from kinews.show import load_view, render_html, render_terminal
+
+    try:
+        view = load_view(root, doc_id, annotator or ())
+    except KinewsError as error:
+        raise _fail(error) from None
+    if html_file is not None:
+        write_atomic(html_file, render_html(view).encode("utf-8"))
+        out.print(f"wrote {html_file}", markup=False)
+    else:
+        out.print(render_terminal(view))
+
+
+@app.command()
+def publish(
+    release_dir: Annotated[Path, typer.Argument(help="The release folder, dist/kinews-X.Y.Z.")],
+    repo_id: Annotated[str, typer.Option("--repo-id", help="Dataset repository ORG/NAME.")],
+    private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List every operation; send nothing.")
+    ] = False,
+    root: Root = Path("."),
+) -> None:
+    """Upload a release to the Hub in one commit "Release vX.Y.Z" and tag it vX.Y.Z."""
+    from kinews.publish import plan_publish
+    from kinews.publish import publish as run
+
+    try:
+        plan = plan_publish(root / release_dir, repo_id, private=private)
+        if dry_run:
+            out.print("dry run: nothing is sent; a publish would", markup=False)
+            for operation in plan.operations():
+                out.print(f"  {operation}", markup=False)
+            return
+        report = run(plan)
+    except KinewsError as error:
+        raise _fail(error) from None
+    if report.created_repo:
+        out.print(f"created dataset repository {plan.repo_id}", markup=False)
+    for path in report.deleted:
+        out.print(f"deleted {path} (not in this release)", markup=False)
+    out.print(
+        f'committed {len(plan.files)} files as "{plan.message}": {report.commit_url}', markup=False
+    )
+    out.print(f"verified {report.verified} files on the Hub; tagged {plan.tag}", markup=False)
+
+
+@app.command()
+def agree(
+    by_label: Annotated[bool, typer.Option("--by-label", help="Entity F1 per label too.")] = False,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    root: Root = Path("."),
+) -> None:
+    """Inter-annotator agreement over documents with two or more annotators."""
+    from kinews.agreement import agree as run
+
+    if format not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+    try:
+        report = run(root)
+    except KinewsError as error:
+        raise _fail(error) from None
+    if format == "json":
+        data = report.to_json()
+        if not by_label:
+            del data["by_label"]
+        out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False)
+        return
+    for line in _agreement_lines(report, by_label):
+        out.print(line, markup=False)
+
+
+def _agreement_lines(report, by_label: bool) -> list[str]:
+    def f(value: float | None) -> str:
+        return "  n/a" if value is None else f"{value:.3f}"
+
+    if not report.documents:
+        return ["no document has two or more annotators: nothing to compare"]
+    e, t, i = report.entities, report.tokens, report.entity_tokens
+    lines = [
+        f"{report.documents} documents, {report.annotators} annotators, {report.pairs} pairs",
+        f"entity F1 (mean over pairs): exact {f(e.exact)}  partial {f(e.partial)}  "
+        f"type {f(e.type)}",
+        f"Cohen's kappa (mean over pairs): all tokens {f(t.kappa)}  entity tokens {f(i.kappa)}",
+        f"Krippendorff's alpha: all tokens {f(t.alpha)} ({t.tokens})  "
+        f"entity tokens {f(i.alpha)} ({i.tokens})",
+    ]
+    if by_label:
+        lines.append(f"{'label':<10} {'spans':>6} {'exact':>6} {'partial':>7} {'type':>6}")
+        for label, a in report.by_label.items():
+            lines.append(
+                f"{label:<10} {a.spans:>6} {f(a.exact):>6} {f(a.partial):>7} {f(a.type):>6}"
+            )
+    if report.pairs > 1:
+        for p in report.per_pair:
+            lines.append(
+                f"pair {p.annotators[0]} / {p.annotators[1]}: {p.documents} documents, "
+                f"exact {f(p.exact)}, kappa {f(p.kappa)}"
+            )
+    lines.append(f"tokens: {report.tokenizer}")
+    return lines
+
+
+@app.command()
+def adjudicate(
+    min_agree: Annotated[
+        int, typer.Option("--min-agree", min=1, help="Annotators who must mark a span exactly.")
+    ] = 2,
+    root: Root = Path("."),
+) -> None:
+    """Build gold records from several annotators; disagreements go to a worklist."""
+    from kinews.adjudicate import GOLD_FILE, WORKLIST_FILE
+    from kinews.adjudicate import adjudicate as run
+
+    try:
+        report = run(root, min_agree)
+    except KinewsError as error:
+        raise _fail(error) from None
+    out.print(
+        f"{len(report.documents)} documents adjudicated into {GOLD_FILE}: {report.spans} spans; "
+        f"{report.open_items} open and {report.resolved_items} resolved items in {WORKLIST_FILE}",
+        markup=False,
+    )
+    for doc_id in report.kept_edited:
+        out.print(f"kept gold edited by hand: {doc_id}", markup=False)
+    for doc_id in report.skipped:
+        out.print(f"skipped {doc_id}: it has a hand-made gold record", markup=False)
+    for where in report.reopened:
+        out.print(f"reopened {where}: the candidates changed since it was resolved", markup=False)
+    for doc_id in report.removed:
+        out.print(f"removed the adjudicated gold of {doc_id}: no longer needed", markup=False)
+    if not report.changed:
+        out.print("nothing changed")
+
+
+# --- kinews ls: annotation sessions in Label Studio --------------------------------------------
+
+ls_app = typer.Typer(
+    no_args_is_help=True, help="Annotation sessions in Label Studio (LABEL_STUDIO_URL/_API_KEY)."
+)
+app.add_typer(ls_app, name="ls")
+LsRoot = Annotated[
+    Path | None,
+    typer.Option(
+        "--root", help="Dataset root [default: the one given to `ls`, or .].", file_okay=False
+    ),
+]
+Project = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
+
+
+@ls_app.callback()
+def ls_group(ctx: typer.Context, root: Root = Path(".")) -> None:
+    """Push documents to Label Studio, pull annotations back, import exports, serve locally."""
+    ctx.obj = root
+
+
+def _ls_root(ctx: typer.Context, root: Path | None) -> Path:
+    return root if root is not None else (ctx.obj or Path("."))
+
+
+@ls_app.command("config")
+def ls_config(ctx: typer.Context, root: LsRoot = None) -> None:
+    """Print the labelling config generated from schemas/labels.yaml."""
+    from kinews.labelstudio import label_config
+    from kinews.scheme import load_scheme
+
+    try:
+        out.print(label_config(load_scheme(_ls_root(ctx, root))), end="", markup=False)
+    except KinewsError as error:
+        raise _fail(error) from None
+
+
+@ls_app.command("push")
+def ls_push(
+    ctx: typer.Context,
+    project: Project,
+    predictions: Annotated[
+        bool, typer.Option("--predictions", help="Pre-annotate from a gazetteer of gold spans.")
+    ] = False,
+    update_changed: Annotated[
+        bool, typer.Option("--update-changed", help="Update tasks whose document text changed.")
+    ] = False,
+    root: LsRoot = None,
+) -> None:
+    """Create or update the project and import one task per document not yet in it."""
+    from rich.progress import Progress
+
+    from kinews.sessions import connect, push
+
+    try:
+        with Progress(console=err, transient=True) as bar:
+            job = bar.add_task("importing tasks", total=None)
+            report = push(
+                connect(),
+                _ls_root(ctx, root),
+                project,
+                predictions=predictions,
+                update_changed=update_changed,
+                progress=lambda done, total: bar.update(job, completed=done, total=total),
+            )
+    except KinewsError as error:
+        raise _fail(error) from None
+    verb = "created" if report.project_created else "found"
+    out.print(f"{verb} project {project!r} (id {report.project_id})", markup=False)
+    if report.config_updated:
+        out.print("updated the labelling config from the scheme")
+    for doc_id in report.changed:
+        action = "task updated" if doc_id in report.updated else "use --update-changed"
+        out.print(f"changed text: {doc_id} ({action})", markup=False)
+    for doc_id in report.annotated_before:
+        out.print(f"re-check the annotations of {doc_id}: made on its old text", markup=False)
+    out.print(
+        f"{len(report.added)} tasks added, {report.unchanged} unchanged, "
+        f"{len(report.changed)} changed, {report.predictions} predictions"
+        + (f" ({report.model_version})" if report.model_version else "")
+    )
+
+
+def _print_pull(report) -> None:
+    for where in report.deleted:
+        state = "pruned" if report.pruned else "kept locally (--prune removes it)"
+        out.print(f"deleted on the server: {where}, {state}", markup=False)
+    skipped = sum(n for _, n in report.skipped)
+    reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped)
+    out.print(
+        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.deleted)} deleted, {skipped} skipped" + (f" ({reasons})" if reasons else ""),
+        markup=False,
+    )
+    out.print(f"{'wrote' if report.written else 'unchanged:'} {report.path}", markup=False)
+
+
+@ls_app.command("pull")
+def ls_pull(
+    ctx: typer.Context,
+    project: Project,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Also pull unsubmitted drafts.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Drop records whose annotation was deleted.")
+    ] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="[default: annotations/ls-<project>.jsonl]")
+    ] = None,
+    root: LsRoot = None,
+) -> None:
+    """Pull every annotation of the project into annotations/ (annotators as pseudonyms)."""
+    from kinews.sessions import connect, pull
+
+    try:
+        report = pull(
+            connect(), _ls_root(ctx, root), project, drafts=drafts, prune=prune, out=out_file
+        )
+    except KinewsError as error:
+        raise _fail(error) from None
+    _print_pull(report)
+
+
+@ls_app.command("import")
+def ls_import(
+    ctx: typer.Context,
+    export: Annotated[
+        Path,
+        typer.Argument(help="JSON, JSON_MIN or legacy export file.", exists=True, dir_okay=False),
+    ],
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Map a tool label: NAME=SCHEME_LABEL.")
+    ] = None,
+    text_key: Annotated[str, typer.Option(help="Task data key holding the text.")] = "text",
+    match_text: Annotated[
+        bool, typer.Option("--match-text", help="Find tasks without doc_id by their exact text.")
+    ] = False,
+    offsets: Annotated[str, typer.Option(help="code-points or utf-16.")] = "code-points",
+    created_at: Annotated[
+        str | None, typer.Option(help="Timestamp for annotations that carry none.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="[default: annotations/ls-import-<file>.jsonl]")
+    ] = None,
+    root: LsRoot = None,
+) -> None:
+    """Convert a file exported from the Label Studio UI into annotation records."""
+    from kinews.labelstudio import Options
+    from kinews.sessions import import_export
+
+    if offsets not in ("code-points", "utf-16"):
+        raise typer.BadParameter("must be code-points or utf-16", param_hint="--offsets")
+    pairs = [item.partition("=") for item in label or ()]
+    if any(not sep or not a or not b for a, sep, b in pairs):
+        raise typer.BadParameter("must be NAME=SCHEME_LABEL", param_hint="--label")
+    options = Options(
+        text_key=text_key,
+        labels={a: b for a, _, b in pairs},
+        offsets=offsets,  # type: ignore[arg-type]
+        match_text=match_text,
+        created_at=created_at,
+    )
+    try:
+        report = import_export(_ls_root(ctx, root), export, options, out_file)
+    except KinewsError as error:
+        raise _fail(error) from None
+    _print_pull(report)
+
+
+@ls_app.command("serve")
+def ls_serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="[default: <root>/.labelstudio]", file_okay=False)
+    ] = None,
+    root: LsRoot = None,
+) -> None:
+    """Start Label Studio locally (scripts/label-studio) until interrupted."""
+    import subprocess
+
+    base = _ls_root(ctx, root)
+    script = base / "scripts" / "label-studio"
+    if not script.exists():
+        script = Path(__file__).resolve().parents[2] / "scripts" / "label-studio"
+    folder = data_dir or base / ".labelstudio"
+    command = ["bash", str(script), "serve", "--port", str(port), "--data-dir", str(folder)]
+    try:
+        code = subprocess.call(command)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 def main() -> None:

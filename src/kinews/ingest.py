@@ -34,7 +34,7 @@ from kinews.records import (
 )
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-METADATA_FIELDS = ("title", "source", "url", "published", "license", "language", "notes")
+METADATA_FIELDS = ("title", "source", "url", "published", "license", "language", "notes", "group")
 SOURCES_FILE = "sources.yaml"
 
 
@@ -189,7 +189,10 @@ def _article(
         text=text,
         sha256=sha256_text(text),
         language=meta.get("language") or "de",
-        **{k: meta.get(k) for k in ("title", "source", "url", "published", "license", "notes")},
+        **{
+            k: meta.get(k)
+            for k in ("title", "source", "url", "published", "license", "notes", "group")
+        },
     )
     return Article(doc, file, line)
 

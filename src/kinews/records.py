@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ class Document:
     published: str | None = None
     license: str | None = None
     notes: str | None = None
+    # Documents of one group (the same story in several outlets, a series) share a split.
+    group: str | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -99,8 +101,13 @@ def scan_jsonl(
 
     kinews' own files must not start with a BOM (`file-bom`); raw articles may (`allow_bom`).
     """
-    name = display or str(path)
-    data = path.read_bytes()
+    return scan_jsonl_bytes(path.read_bytes(), display or str(path), allow_bom=allow_bom)
+
+
+def scan_jsonl_bytes(
+    data: bytes, name: str, *, allow_bom: bool = False, only: Container[int] | None = None
+) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """`scan_jsonl` of a file's bytes; with `only`, of just those (1-based) lines of it."""
     problems: list[Problem] = []
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if bom and not allow_bom:
@@ -114,39 +121,60 @@ def scan_jsonl(
                 "file starts with a byte order mark; save it as UTF-8 without BOM",
             )
         )
-    try:
-        text = data[bom:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = err.start + bom  # offsets count from the start of the file, BOM included
-        problems.append(
-            Problem(
-                name,
-                data.count(b"\n", 0, offset) + 1,
-                None,
-                None,
-                "file-not-utf8",
-                f"not valid UTF-8: bad byte 0x{data[offset]:02x} at byte offset {offset}",
-            )
-        )
-        return [], problems
     values: list[tuple[int, Any]] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+    offset = bom  # byte offsets count from the start of the file, BOM included
+    for number, raw in enumerate(data[bom:].split(b"\n"), start=1):
+        start, offset = offset, offset + len(raw) + 1
+        if only is not None and number not in only:
             continue
         try:
-            values.append((number, json.loads(line)))
-        except json.JSONDecodeError as err:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            bad = start + err.start
             problems.append(
                 Problem(
                     name,
                     number,
                     None,
                     None,
-                    "line-not-json",
-                    f"line is not valid JSON: {err.msg} (column {err.colno})",
+                    "file-not-utf8",
+                    f"not valid UTF-8: bad byte 0x{data[bad]:02x} at byte offset {bad}",
                 )
             )
+            continue
+        if not line.strip():
+            continue
+        try:
+            values.append((number, parse_json_line(line)))
+        except ValueError as err:
+            problems.append(Problem(name, number, None, None, "line-not-json", str(err)))
     return values, problems
+
+
+def parse_json_line(line: str) -> Any:
+    """One line of strict JSON: no NaN/Infinity, no unpaired surrogate escapes.
+
+    Raises ValueError with a message saying what is wrong and where.
+    """
+    try:
+        value = json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"line is not valid JSON: {err.msg} (column {err.colno})") from None
+    if "\\u" in line and _has_lone_surrogate(value):
+        raise ValueError("line is not valid JSON: a \\u escape is an unpaired surrogate")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"line is not valid JSON: {name} is not a JSON number")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def dumps(record: Document | Annotation) -> str:
@@ -155,7 +183,12 @@ def dumps(record: Document | Annotation) -> str:
 
 def to_json(record: Document | Annotation) -> dict[str, Any]:
     if isinstance(record, Document):
-        return {name: getattr(record, name) for name in Document.__dataclass_fields__}
+        # `group` is optional: absent rather than null, so existing lines keep their bytes.
+        return {
+            name: getattr(record, name)
+            for name in Document.__dataclass_fields__
+            if name != "group" or record.group is not None
+        }
     return {
         "doc_id": record.doc_id,
         "doc_sha256": record.doc_sha256,
@@ -218,8 +251,13 @@ class _Fields:
         value = self.obj[key]
         if value is None and nullable:
             return None
-        # bool is an int in Python; a JSON `true` is never a valid offset or count.
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        # bool is an int in Python; a JSON `true` is never a valid offset or count. Offsets
+        # beyond 64 bits cannot be offsets into any text and do not fit the columnar tables.
+        if (
+            not isinstance(value, kind)
+            or (isinstance(value, bool) and kind is int)
+            or (kind is int and isinstance(value, int) and not -(2**63) <= value < 2**63)
+        ):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             self.problem(
                 "field-type",
@@ -229,32 +267,84 @@ class _Fields:
             return None
         return value
 
+    def unknown(self, known: Iterable[str], where: str = "") -> None:
+        """Fields nobody reads are warned about: usually a typo of a known field."""
+        extra = sorted(set(self.obj) - set(known))
+        for key in extra:
+            self.problems.append(
+                Problem(
+                    self.file,
+                    self.line,
+                    self.doc_id,
+                    None,
+                    "field-unknown",
+                    f"{where}unknown field {key!r}; known fields: {', '.join(known)}",
+                    "warning",
+                )
+            )
+
+
+DOCUMENT_REQUIRED = ("id", "text", "sha256")
+DOCUMENT_NULLABLE = ("language", "title", "source", "url", "published", "license")
+DOCUMENT_OPTIONAL = ("notes", "group")  # may be absent; null when present and unknown
+ANNOTATION_FIELDS = (
+    "doc_id",
+    "doc_sha256",
+    "annotator",
+    "status",
+    "created_at",
+    "updated_at",
+    "origin",
+    "spans",
+)
+SPAN_FIELDS = ("start", "end", "label", "text")
+
+
+def _errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
 
 def document_from_json(obj: Any, file: str, line: int) -> Document:
     """Build a Document from one parsed JSON line. Raises KinewsError naming file and line."""
+    doc, problems = read_document(obj, file, line)
+    if doc is None:
+        raise KinewsError(_errors(problems))
+    return doc
+
+
+def read_document(obj: Any, file: str, line: int) -> tuple[Document | None, list[Problem]]:
+    """A Document (None when a field is missing or mistyped) and every problem of the line."""
     if not isinstance(obj, dict):
-        raise KinewsError.single(
-            "line-not-object", "line is not a JSON object", file=file, line=line
-        )
+        return None, [
+            Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
+        ]
     f = _Fields(obj, file, line, obj.get("id") if isinstance(obj.get("id"), str) else None)
     values = {
         "id": f.get("id", str),
         "text": f.get("text", str),
         "sha256": f.get("sha256", str),
     }
-    for name in ("language", "title", "source", "url", "published", "license", "notes"):
-        values[name] = f.get(name, str, required=name != "notes", nullable=True)
-    if f.problems:
-        raise KinewsError(f.problems)
-    return Document(**values)
+    for name in (*DOCUMENT_NULLABLE, *DOCUMENT_OPTIONAL):
+        values[name] = f.get(name, str, required=name not in DOCUMENT_OPTIONAL, nullable=True)
+    failed = bool(f.problems)
+    f.unknown((*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE, *DOCUMENT_OPTIONAL))
+    return (None if failed else Document(**values)), f.problems
 
 
 def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
     """Build an Annotation from one parsed JSON line. Raises KinewsError naming file and line."""
+    ann, problems = read_annotation(obj, file, line)
+    if ann is None:
+        raise KinewsError(_errors(problems))
+    return ann
+
+
+def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, list[Problem]]:
+    """An Annotation (None when a field is missing or mistyped) and every problem of the line."""
     if not isinstance(obj, dict):
-        raise KinewsError.single(
-            "line-not-object", "line is not a JSON object", file=file, line=line
-        )
+        return None, [
+            Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
+        ]
     f = _Fields(obj, file, line, obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
     doc_id = f.get("doc_id", str)
     doc_sha256 = f.get("doc_sha256", str)
@@ -277,17 +367,24 @@ def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
             f"{json.dumps(raw.get('start'))}-{json.dumps(raw.get('end'))}"
             f"[{raw.get('label')}]" + (f' "{text}"' if text is not None else "")
         )
+        failed = bool(sf.problems)
+        sf.unknown(SPAN_FIELDS)
         f.problems.extend(
-            Problem(p.file, p.line, p.doc_id, shown, p.code, f"spans[{index}]: {p.message}")
+            Problem(
+                p.file, p.line, p.doc_id, shown, p.code, f"spans[{index}]: {p.message}", p.severity
+            )
             for p in sf.problems
         )
-        if not sf.problems:
+        if not failed:
             spans.append(Span(start, end, label, text))
-    if f.problems:
-        raise KinewsError(f.problems)
-    return Annotation(
+    failed = bool(_errors(f.problems))
+    f.unknown(ANNOTATION_FIELDS)
+    if failed:
+        return None, f.problems
+    ann = Annotation(
         doc_id, doc_sha256, annotator, status, created_at, updated_at, origin, tuple(spans)
     )
+    return ann, f.problems
 
 
 # --- The dataset root -------------------------------------------------------------------------
@@ -309,10 +406,10 @@ def scan_documents(root: Path) -> tuple[list[LocatedDocument], list[Problem]]:
     docs: list[LocatedDocument] = []
     values, problems = scan_jsonl(path, name)
     for line, obj in values:
-        try:
-            docs.append(LocatedDocument(name, line, document_from_json(obj, name, line)))
-        except KinewsError as err:
-            problems.extend(err.problems)
+        doc, line_problems = read_document(obj, name, line)
+        problems.extend(line_problems)
+        if doc is not None:
+            docs.append(LocatedDocument(name, line, doc))
     return docs, problems
 
 
@@ -321,7 +418,10 @@ def annotation_files(root: Path) -> list[Path]:
 
 
 def scan_annotations(root: Path) -> tuple[list[LocatedAnnotation], list[Problem]]:
-    """Read every annotations/*.jsonl, collecting every bad line (a broken line hides nothing)."""
+    """Read every annotations/*.jsonl, collecting every bad line (a broken line hides nothing).
+
+    The problems include warnings (`field-unknown`); the records they name are still returned.
+    """
     records: list[LocatedAnnotation] = []
     problems: list[Problem] = []
     for path in annotation_files(root):
@@ -329,24 +429,24 @@ def scan_annotations(root: Path) -> tuple[list[LocatedAnnotation], list[Problem]
         values, file_problems = scan_jsonl(path, name)
         problems.extend(file_problems)
         for line, obj in values:
-            try:
-                records.append(LocatedAnnotation(name, line, annotation_from_json(obj, name, line)))
-            except KinewsError as err:
-                problems.extend(err.problems)
+            ann, line_problems = read_annotation(obj, name, line)
+            problems.extend(line_problems)
+            if ann is not None:
+                records.append(LocatedAnnotation(name, line, ann))
     return records, problems
 
 
 def load_documents(root: Path) -> list[LocatedDocument]:
-    """Read the corpus. Raises KinewsError listing every bad line."""
+    """Read the corpus. Raises KinewsError listing every bad line (warnings do not fail)."""
     docs, problems = scan_documents(root)
-    if problems:
-        raise KinewsError(problems)
+    if _errors(problems):
+        raise KinewsError(_errors(problems))
     return docs
 
 
 def load_annotations(root: Path) -> list[LocatedAnnotation]:
-    """Read every annotation file. Raises KinewsError listing every bad line."""
+    """Read every annotation file. Raises KinewsError listing every bad line (not warnings)."""
     records, problems = scan_annotations(root)
-    if problems:
-        raise KinewsError(problems)
+    if _errors(problems):
+        raise KinewsError(_errors(problems))
     return records

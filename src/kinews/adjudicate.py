@@ -1,0 +1,471 @@
+"""Several annotators' records → one `gold` record per document, and a worklist of disagreements.
+
+For a document with two or more annotators (and no hand-made gold record), a span goes into gold
+when at least K annotators marked exactly it (same start, end and label) and no other span that
+reached K overlaps it. Spans overlapping each other form regions; a region holding any span that
+did not make it is a disagreement and becomes one worklist item listing every candidate with who
+proposed it. Candidate 0 is always "no entity here", proposed by the annotators who marked nothing
+in the region. A record marked `ground_truth` (Label Studio's flag) wins outright: its spans are
+the gold, and the document gets no worklist items.
+
+The worklist is `annotations/adjudication/worklist.jsonl`, in a sub-folder because every
+`annotations/*.jsonl` is read as annotation records. An item is resolved by setting its `accept`
+to a list of candidate indices (`[0]`: no entity). A re-run keeps a resolution as long as the
+item's candidates are the same; when the annotations change there, the item reopens (reported).
+Resolving by editing the gold record instead works too: a record whose spans differ from what
+adjudication wrote (`origin.spans_sha256`) is kept as it is from then on, with no open items;
+delete its line to have the document adjudicated again.
+
+Output is deterministic: sorted lines, timestamps kept unless a record's content changes, so a
+re-run with unchanged inputs rewrites nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from kinews.agreement import layers_by_document
+from kinews.errors import KinewsError, Problem
+from kinews.records import (
+    ANNOTATIONS_DIR,
+    Annotation,
+    Document,
+    Span,
+    dumps,
+    load_annotations,
+    load_documents,
+    scan_jsonl,
+    write_atomic,
+)
+
+GOLD_FILE = ANNOTATIONS_DIR / "gold-adjudicated.jsonl"
+WORKLIST_FILE = ANNOTATIONS_DIR / "adjudication" / "worklist.jsonl"
+TOOL = "kinews-adjudicate"
+ADJUDICATOR = "adjudication"  # the `annotator` of adjudicated gold records
+
+SpanKey = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    span: Span | None  # None: no entity in the item's region
+    proposed_by: tuple[str, ...]
+    in_gold: bool = False  # reached K annotators: in the gold record while the item is open
+
+
+@dataclass(frozen=True)
+class Item:
+    """One disagreement: a region of a document and what the annotators proposed there."""
+
+    doc_id: str
+    doc_sha256: str
+    start: int
+    end: int
+    candidates: tuple[Candidate, ...]
+    accept: tuple[int, ...] | None = None  # None: open
+
+    def key(self) -> tuple[Any, ...]:
+        """What a resolution was made on: the same key means the same decision applies."""
+        return (
+            self.doc_id,
+            self.doc_sha256,
+            tuple(
+                ((c.span.start, c.span.end, c.span.label) if c.span else None, c.proposed_by)
+                for c in self.candidates
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """What adjudicating one document gives: gold spans, their provenance, worklist items."""
+
+    annotators: tuple[str, ...]
+    spans: tuple[Span, ...]
+    agreed: dict[str, list[str]]  # "start-end-LABEL" -> annotators who marked exactly that span
+    resolved: tuple[str, ...]  # gold spans chosen on the worklist
+    ground_truth: tuple[str, ...]  # annotators whose ground-truth record was taken
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class AdjudicationReport:
+    documents: tuple[str, ...]  # documents with an adjudicated gold record
+    spans: int  # spans in those records
+    open_items: int
+    resolved_items: int
+    kept_edited: tuple[str, ...]  # gold records edited by hand, kept as they are
+    skipped: tuple[str, ...]  # documents with a hand-made gold record elsewhere
+    reopened: tuple[str, ...]  # "doc_id start-end": resolutions whose candidates changed
+    removed: tuple[str, ...]  # generated records dropped: too few annotators or hand-made gold
+    changed: bool  # whether a file was (re)written
+
+
+def span_key(span: Span | SpanKey) -> str:
+    start, end, label = (span.start, span.end, span.label) if isinstance(span, Span) else span
+    return f"{start}-{end}-{label}"
+
+
+def adjudicate_document(
+    doc: Document,
+    layers: Mapping[str, Annotation],
+    min_agree: int,
+    resolutions: Mapping[tuple[Any, ...], tuple[int, ...]] | None = None,
+) -> Adjudication:
+    """Gold spans and worklist items for one document from its annotators' records.
+
+    `resolutions` maps an item's key to the accepted candidates. Raises KinewsError
+    (`ground-truth-conflict`) when two ground-truth records of the document differ.
+    """
+    proposed: dict[SpanKey, list[str]] = defaultdict(list)
+    for name, ann in sorted(layers.items()):
+        for s in ann.spans:
+            proposed[s.start, s.end, s.label].append(name)
+    span_of = {key: Span(*key, doc.text[key[0] : key[1]]) for key in proposed}
+
+    truth = [name for name, ann in sorted(layers.items()) if (ann.origin or {}).get("ground_truth")]
+    if truth:
+        chosen = {_keys(layers[name]) for name in truth}
+        if len(chosen) > 1:
+            raise KinewsError.single(
+                "ground-truth-conflict",
+                f"records of {', '.join(truth)} are all marked ground truth but differ; "
+                "unmark all but one in Label Studio",
+                doc_id=doc.id,
+            )
+        keys = sorted(chosen.pop())
+        return Adjudication(
+            tuple(sorted(layers)),
+            tuple(span_of[k] for k in keys),
+            {span_key(k): proposed[k] for k in keys},
+            (),
+            tuple(truth),
+            (),
+        )
+
+    reached = [k for k, names in proposed.items() if len(names) >= min_agree]
+    agreed = {k for k in reached if not any(_overlap(k, o) for o in reached if o != k)}
+    gold: list[SpanKey] = []
+    resolved: list[SpanKey] = []
+    items = []
+    for region in _regions(proposed):
+        if all(k in agreed for k in region):
+            gold += region
+            continue
+        start, end = region[0][0], max(k[1] for k in region)
+        marked = {name for k in region for name in proposed[k]}
+        item = Item(
+            doc.id,
+            doc.sha256,
+            start,
+            end,
+            (
+                Candidate(None, tuple(n for n in sorted(layers) if n not in marked)),
+                *(Candidate(span_of[k], tuple(proposed[k]), k in agreed) for k in region),
+            ),
+        )
+        accept = (resolutions or {}).get(item.key())
+        if accept is None:
+            gold += [k for k in region if k in agreed]
+            items.append(item)
+        else:
+            chosen_keys = [region[i - 1] for i in accept if i > 0]
+            gold += chosen_keys
+            resolved += chosen_keys
+            items.append(replace(item, accept=accept))
+    gold.sort()
+    return Adjudication(
+        tuple(sorted(layers)),
+        tuple(span_of[k] for k in gold),
+        {span_key(k): proposed[k] for k in gold},
+        tuple(span_key(k) for k in sorted(resolved)),
+        (),
+        tuple(items),
+    )
+
+
+def _keys(ann: Annotation) -> frozenset[SpanKey]:
+    return frozenset((s.start, s.end, s.label) for s in ann.spans)
+
+
+def _overlap(a: SpanKey, b: SpanKey) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _regions(proposed: Mapping[SpanKey, list[str]]) -> list[list[SpanKey]]:
+    """Proposed spans grouped into maximal runs that overlap one another (in text order)."""
+    regions: list[list[SpanKey]] = []
+    end = -1
+    for key in sorted(proposed):
+        if regions and key[0] < end:
+            regions[-1].append(key)
+            end = max(end, key[1])
+        else:
+            regions.append([key])
+            end = key[1]
+    return regions
+
+
+# --- the dataset root -------------------------------------------------------------------------
+
+
+def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> AdjudicationReport:
+    """Write the adjudicated gold records and the worklist for every document with two or more
+    annotators; `now` (ISO 8601) stamps records whose content changes.
+
+    Raises KinewsError when the root does not validate, an annotator has two submitted records
+    for a document, ground-truth records conflict or the worklist is malformed; then nothing is
+    written.
+    """
+    # Imported here, not at the top: validate may import this module (open worklist items).
+    from kinews.validate import validate
+
+    if min_agree < 1:
+        raise ValueError("min_agree must be at least 1")
+    now = now or _utc_now()
+    gold_name = str(GOLD_FILE)
+    # A generated record goes stale when its document changes; it is regenerated below.
+    errors = [
+        p
+        for p in validate(root)
+        if p.severity == "error"
+        and not (p.file == gold_name and p.code in ("annotation-stale", "doc-missing"))
+    ]
+    if errors:
+        raise KinewsError(errors)
+    records = load_annotations(root)
+    documents = {d.doc.id: d.doc for d in load_documents(root)}
+    layers = layers_by_document(r.ann for r in records)
+    hand_made = {r.ann.doc_id for r in records if r.ann.status == "gold" and r.file != gold_name}
+    previous = [r.ann for r in records if r.file == gold_name]
+    kept = [ann for ann in previous if _edited(ann)]
+    generated = {ann.doc_id: ann for ann in previous if not _edited(ann)}
+    edited_docs = {ann.doc_id for ann in kept}
+    old_items = read_worklist(root)
+    resolutions = {item.key(): item.accept for item in old_items if item.accept is not None}
+
+    written: list[Annotation] = [_mark_edited(ann) for ann in kept]
+    items: list[Item] = []
+    skipped = []
+    for doc_id, by_annotator in layers.items():
+        if doc_id in hand_made:
+            skipped.append(doc_id)
+            continue
+        if doc_id in edited_docs:
+            continue
+        result = adjudicate_document(documents[doc_id], by_annotator, min_agree, resolutions)
+        items += result.items
+        written.append(
+            _gold_record(documents[doc_id], result, min_agree, generated.get(doc_id), now)
+        )
+    used = {item.key() for item in items}
+    adjudicated = {ann.doc_id for ann in written} - edited_docs
+    reopened = [
+        f"{item.doc_id} {item.start}-{item.end}"
+        for item in old_items
+        if item.accept is not None and item.doc_id in adjudicated and item.key() not in used
+    ]
+    written.sort(key=lambda ann: ann.doc_id)
+    changed = _write_if_changed(root / GOLD_FILE, "".join(dumps(a) + "\n" for a in written))
+    lines = "".join(
+        json.dumps(item_to_json(item), ensure_ascii=False) + "\n"
+        for item in sorted(items, key=lambda i: (i.doc_id, i.start, i.end))
+    )
+    changed = _write_if_changed(root / WORKLIST_FILE, lines) or changed
+    return AdjudicationReport(
+        documents=tuple(sorted(adjudicated)),
+        spans=sum(len(a.spans) for a in written if a.doc_id in adjudicated),
+        open_items=sum(item.accept is None for item in items),
+        resolved_items=sum(item.accept is not None for item in items),
+        kept_edited=tuple(sorted(edited_docs)),
+        skipped=tuple(skipped),
+        reopened=tuple(reopened),
+        removed=tuple(sorted(set(generated) - adjudicated)),
+        changed=changed,
+    )
+
+
+def open_items(root: Path) -> dict[str, int]:
+    """doc_id -> number of open worklist items, for documents that have any.
+
+    Raises KinewsError when the worklist is malformed.
+    """
+    counts: dict[str, int] = {}
+    for item in read_worklist(root):
+        if item.accept is None:
+            counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+    return counts
+
+
+def _utc_now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _digest(spans: tuple[Span, ...]) -> str:
+    canonical = json.dumps([[s.start, s.end, s.label] for s in spans])
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _edited(ann: Annotation) -> bool:
+    """Not (or no longer) what adjudication wrote: a person made or changed this record."""
+    origin = ann.origin or {}
+    return (
+        origin.get("tool") != TOOL
+        or bool(origin.get("edited"))
+        or origin.get("spans_sha256") != _digest(ann.spans)
+    )
+
+
+def _mark_edited(ann: Annotation) -> Annotation:
+    """An edited record of ours says so and has no open items; anything else stays verbatim."""
+    if (ann.origin or {}).get("tool") != TOOL:
+        return ann
+    origin = {**(ann.origin or {}), "edited": True, "open_items": 0}
+    return replace(ann, origin=origin)
+
+
+def _gold_record(
+    doc: Document, result: Adjudication, min_agree: int, old: Annotation | None, now: str
+) -> Annotation:
+    origin: dict[str, Any] = {
+        "tool": TOOL,
+        "min_agree": min_agree,
+        "annotators": list(result.annotators),
+        "agreed": result.agreed,
+        "resolved": list(result.resolved),
+        "open_items": sum(item.accept is None for item in result.items),
+        "spans_sha256": _digest(result.spans),
+    }
+    if result.ground_truth:
+        origin["ground_truth"] = list(result.ground_truth)
+    if old is not None and old.origin == origin and old.spans == result.spans:
+        return old
+    return Annotation(
+        doc.id,
+        doc.sha256,
+        ADJUDICATOR,
+        "gold",
+        old.created_at if old else now,
+        now if old else None,
+        origin,
+        result.spans,
+    )
+
+
+def _write_if_changed(path: Path, content: str) -> bool:
+    data = content.encode("utf-8")
+    if path.exists() and path.read_bytes() == data:
+        return False
+    if not path.exists() and not data:
+        return False
+    write_atomic(path, data)
+    return True
+
+
+# --- the worklist file ------------------------------------------------------------------------
+
+
+def item_to_json(item: Item) -> dict[str, Any]:
+    return {
+        "doc_id": item.doc_id,
+        "doc_sha256": item.doc_sha256,
+        "start": item.start,
+        "end": item.end,
+        "candidates": [
+            {
+                "span": None
+                if c.span is None
+                else {
+                    "start": c.span.start,
+                    "end": c.span.end,
+                    "label": c.span.label,
+                    "text": c.span.text,
+                },
+                "proposed_by": list(c.proposed_by),
+                "in_gold": c.in_gold,
+            }
+            for c in item.candidates
+        ],
+        "accept": None if item.accept is None else list(item.accept),
+    }
+
+
+def read_worklist(root: Path) -> list[Item]:
+    """The worklist's items (none when there is no worklist).
+
+    Raises KinewsError (`line-not-json`, `worklist-invalid`) naming file and line.
+    """
+    path = root / WORKLIST_FILE
+    if not path.exists():
+        return []
+    name = str(WORKLIST_FILE)
+    values, problems = scan_jsonl(path, name)
+    items = []
+    for line, obj in values:
+        try:
+            items.append(item_from_json(obj))
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    obj.get("doc_id") if isinstance(obj, dict) else None,
+                    None,
+                    "worklist-invalid",
+                    str(error),
+                )
+            )
+    if problems:
+        raise KinewsError(problems)
+    return items
+
+
+def item_from_json(obj: Any) -> Item:
+    """One worklist line as an Item. Raises ValueError, KeyError or TypeError on bad content."""
+    if not isinstance(obj, dict):
+        raise ValueError("line is not a JSON object")
+    candidates = []
+    for raw in obj["candidates"]:
+        span = None
+        if raw["span"] is not None:
+            s = raw["span"]
+            span = Span(int(s["start"]), int(s["end"]), str(s["label"]), str(s["text"]))
+        candidates.append(Candidate(span, tuple(raw["proposed_by"]), bool(raw["in_gold"])))
+    accept = obj["accept"]
+    if accept is not None:
+        accept = _check_accept(accept, candidates)
+    return Item(
+        str(obj["doc_id"]),
+        str(obj["doc_sha256"]),
+        int(obj["start"]),
+        int(obj["end"]),
+        tuple(candidates),
+        accept,
+    )
+
+
+def _check_accept(accept: Any, candidates: list[Candidate]) -> tuple[int, ...]:
+    if (
+        not isinstance(accept, list)
+        or not accept
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in accept)
+    ):
+        raise ValueError("`accept` must be null (open) or a non-empty list of candidate numbers")
+    if len(set(accept)) != len(accept) or not all(0 <= i < len(candidates) for i in accept):
+        raise ValueError(f"`accept` must list distinct candidates 0-{len(candidates) - 1}")
+    if 0 in accept and len(accept) > 1:
+        raise ValueError("candidate 0 (no entity) cannot be accepted together with a span")
+    spans = sorted(span for i in accept if (span := candidates[i].span) is not None)
+    for a, b in itertools.pairwise(spans):
+        if b.start < a.end:
+            raise ValueError(f"accepted spans {a.render()} and {b.render()} overlap")
+    return tuple(sorted(accept))

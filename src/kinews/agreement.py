@@ -1,0 +1,385 @@
+"""Inter-annotator agreement over the documents that two or more annotators labelled.
+
+Entity level: for every pair of annotators, F1 over the documents both labelled, with the matching
+rules of nervaluate — `exact` (its "strict": same boundaries and label; the headline), `partial`
+(its "partial": overlapping boundaries, label ignored, a partial match counts half) and `type`
+(its "ent_type": overlapping boundaries and the same label). A pair's F1 is pooled over its
+documents (micro) and the figure reported is the mean over pairs. nervaluate's greedy matching can
+depend on which side is the reference, so a pair's F1 is the mean of both directions (for `exact`
+both directions are equal anyway).
+
+Token level: every annotator's spans become BIO tags over the same tokens (token boundaries are
+forced at every annotator's span edges, so no span is widened), then Cohen's kappa per pair
+(mean over pairs) and Krippendorff's alpha (nominal, all annotators at once, a missing annotator is
+missing data). Most tokens are `O` for everyone, which inflates agreement over all tokens, so both
+are also given over the tokens inside an entity: of either annotator of the pair for kappa, of any
+annotator of the document for alpha.
+
+Only `submitted` records count: a `gold` record is the outcome of agreement, not a party to it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, astuple, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from kinews.errors import KinewsError, Problem
+from kinews.records import Annotation, Document, load_annotations, load_documents
+from kinews.scheme import load_scheme
+from kinews.tokens import spans_to_bio, split_sentences, tokenizer_version
+
+Variant = Literal["exact", "partial", "type"]
+VARIANTS: tuple[Variant, ...] = ("exact", "partial", "type")
+NAMES = {"exact": "strict", "partial": "partial", "type": "ent_type"}  # nervaluate's names
+
+
+@dataclass(frozen=True)
+class EntityAgreement:
+    """Mean pairwise entity F1 per matching variant; None where no pair has a span to compare."""
+
+    exact: float | None
+    partial: float | None
+    type: float | None
+    pairs: int  # pairs the means are taken over (pairs where either annotator has a span)
+    spans: int  # spans of all annotators on the compared documents
+
+
+@dataclass(frozen=True)
+class TokenAgreement:
+    """Chance-corrected agreement on BIO tags; None where it is undefined (a single tag value)."""
+
+    kappa: float | None  # mean pairwise Cohen's kappa
+    alpha: float | None  # Krippendorff's alpha, nominal
+    tokens: int  # units alpha is computed over (tokens of the compared documents)
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    annotators: tuple[str, str]
+    documents: int
+    exact: float | None
+    partial: float | None
+    type: float | None
+    kappa: float | None  # over all tokens
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    """What `kinews agree` prints and the dataset card reports."""
+
+    documents: int  # documents with two or more annotators
+    annotators: int  # distinct annotators on those documents
+    pairs: int  # annotator pairs that share at least one document
+    entities: EntityAgreement
+    by_label: dict[str, EntityAgreement]  # scheme order; labels nobody used are left out
+    tokens: TokenAgreement  # over all tokens
+    entity_tokens: TokenAgreement  # over tokens inside an entity
+    per_pair: tuple[PairAgreement, ...]
+    tokenizer: str  # name and version of the tokenizer the token figures rest on
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- who annotated what ---------------------------------------------------------------------
+
+
+def layers_by_document(annotations: Iterable[Annotation]) -> dict[str, dict[str, Annotation]]:
+    """doc_id -> annotator -> submitted record, for documents with two or more annotators.
+
+    Raises KinewsError (`annotator-duplicate`) when one annotator has two submitted records for
+    one document: which of them counts is a decision for a person, not for this function.
+    """
+    by_doc: dict[str, dict[str, Annotation]] = defaultdict(dict)
+    problems = []
+    for ann in annotations:
+        if ann.status != "submitted":
+            continue
+        if ann.annotator in by_doc[ann.doc_id]:
+            problems.append(_duplicate(ann))
+        by_doc[ann.doc_id][ann.annotator] = ann
+    if problems:
+        raise KinewsError(problems)
+    return {
+        doc_id: dict(sorted(layers.items()))
+        for doc_id, layers in sorted(by_doc.items())
+        if len(layers) >= 2
+    }
+
+
+def _duplicate(ann: Annotation) -> Problem:
+    # `kinews validate` reports the same with file and line; this is for callers that skip it.
+    return Problem(
+        None,
+        None,
+        ann.doc_id,
+        None,
+        "annotator-duplicate",
+        f"{ann.annotator} has more than one submitted record for this document; keep one of them",
+    )
+
+
+# --- entity level ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    correct: int = 0
+    incorrect: int = 0
+    partial: int = 0
+    missed: int = 0
+    spurious: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def f1(self) -> float | None:
+        """nervaluate's F1; a partial match scores half. None when neither side has a span."""
+        actual = self.correct + self.incorrect + self.partial + self.spurious
+        possible = self.correct + self.incorrect + self.partial + self.missed
+        if actual == 0 and possible == 0:
+            return None
+        score = self.correct + 0.5 * self.partial
+        precision = score / actual if actual else 0.0
+        recall = score / possible if possible else 0.0
+        return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def match(
+    reference: Sequence[tuple[int, int, str]],
+    hypothesis: Sequence[tuple[int, int, str]],
+    variant: Variant,
+) -> Counts:
+    """Count matches of (start, end, label) spans the way nervaluate's strategies do.
+
+    Greedy, in order: each hypothesis span takes the first unmatched reference span that fits.
+    Overlap is any shared code point (nervaluate's default threshold of 1 % of the reference
+    span differs only for references longer than 100 units).
+    """
+    matched: set[int] = set()
+    correct = incorrect = partial = spurious = 0
+    for hyp in hypothesis:
+        hit: int | None = None  # the reference this span matches fully
+        near: int | None = None  # the first reference it only overlaps
+        best: int | None = None  # `type`: boundary distance of the current hit
+        for index, ref in enumerate(reference):
+            if index in matched:
+                continue
+            same_bounds = hyp[:2] == ref[:2]
+            if variant == "exact" and same_bounds and hyp[2] == ref[2]:
+                hit = index
+                break
+            if variant == "type" and _overlap(hyp, ref) and hyp[2] == ref[2]:
+                distance = abs(hyp[0] - ref[0]) + abs(hyp[1] - ref[1])
+                if best is None or distance < best:
+                    hit, best = index, distance
+                continue
+            if variant == "partial" and same_bounds:
+                hit = index
+                break
+            if near is None and _overlap(hyp, ref):
+                near = index
+        if hit is not None:
+            correct += 1
+            matched.add(hit)
+        elif near is not None:
+            if variant == "partial":
+                partial += 1
+            else:
+                incorrect += 1
+            matched.add(near)
+        else:
+            spurious += 1
+    missed = len(reference) - len(matched)
+    return Counts(correct, incorrect, partial, missed, spurious)
+
+
+def _spans(ann: Annotation, label: str | None = None) -> list[tuple[int, int, str]]:
+    return sorted((s.start, s.end, s.label) for s in ann.spans if label in (None, s.label))
+
+
+def pair_f1(
+    pairs: Sequence[tuple[Annotation, Annotation]], variant: Variant, label: str | None = None
+) -> float | None:
+    """F1 of two annotators over their shared documents, mean of both directions (None: no
+    span on either side). With `label`, only spans of that label count on both sides."""
+    forward, backward = Counts(), Counts()
+    for a, b in pairs:
+        spans_a, spans_b = _spans(a, label), _spans(b, label)
+        forward += match(spans_a, spans_b, variant)
+        backward += match(spans_b, spans_a, variant)
+    one, other = forward.f1(), backward.f1()
+    if one is None or other is None:
+        return None
+    return (one + other) / 2
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+# --- token level ----------------------------------------------------------------------------
+
+
+def document_tags(text: str, layers: Mapping[str, Annotation]) -> dict[str, list[str]]:
+    """Each annotator's BIO tags over one shared tokenisation of the document.
+
+    Token boundaries fall at every span edge of every annotator, so no span is widened or cut.
+    Raises KinewsError (`span-untokenisable`) for a span edged with whitespace.
+    """
+    sentences = split_sentences(text, [s for ann in layers.values() for s in ann.spans])
+    return {
+        name: [tag for sentence in sentences for tag in spans_to_bio(sentence, ann.spans)]
+        for name, ann in layers.items()
+    }
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """Cohen's kappa of two equally long tag sequences; None when chance agreement is 1."""
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    count_a, count_b = Counter(a), Counter(b)
+    expected = sum(count_a[tag] * count_b[tag] for tag in count_a) / (n * n)
+    if expected == 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def krippendorff_alpha(units: Iterable[Sequence[str]]) -> float | None:
+    """Krippendorff's alpha (nominal) over units, each the values its coders gave (missing
+    coders left out); units with fewer than two values are not pairable and ignored. None when
+    only one value occurs."""
+    coincidence: dict[tuple[str, str], float] = defaultdict(float)
+    for values in units:
+        m = len(values)
+        if m < 2:
+            continue
+        counts = Counter(values)
+        for c, nc in counts.items():
+            for k, nk in counts.items():
+                pairs = nc * (nc - 1) if c == k else nc * nk
+                coincidence[c, k] += pairs / (m - 1)
+    totals: dict[str, float] = defaultdict(float)
+    for (c, _k), o in coincidence.items():
+        totals[c] += o
+    n = sum(totals.values())
+    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
+    if n <= 1 or expected == 0:
+        return None
+    observed = sum(o for (c, k), o in coincidence.items() if c != k)
+    return 1 - (n - 1) * observed / expected
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def measure(
+    documents: Mapping[str, Document], annotations: Iterable[Annotation], labels: Sequence[str]
+) -> AgreementReport:
+    """Agreement figures over every document with two or more annotators.
+
+    Raises KinewsError (`annotator-duplicate`) for two submitted records of one annotator on
+    one document.
+    """
+    layers = layers_by_document(annotations)
+    shared: dict[tuple[str, str], list[tuple[Annotation, Annotation]]] = defaultdict(list)
+    for by_annotator in layers.values():
+        for a, b in itertools.combinations(by_annotator, 2):
+            shared[a, b].append((by_annotator[a], by_annotator[b]))
+
+    tags = {doc_id: document_tags(documents[doc_id].text, by) for doc_id, by in layers.items()}
+
+    per_pair = []
+    kappas_inside = []
+    for (a, b), docs in sorted(shared.items()):
+        tags_a = [t for x, _ in docs for t in tags[x.doc_id][a]]
+        tags_b = [t for x, _ in docs for t in tags[x.doc_id][b]]
+        inside = [
+            i for i, (x, y) in enumerate(zip(tags_a, tags_b, strict=True)) if x != "O" or y != "O"
+        ]
+        kappas_inside.append(cohen_kappa([tags_a[i] for i in inside], [tags_b[i] for i in inside]))
+        per_pair.append(
+            PairAgreement(
+                annotators=(a, b),
+                documents=len(docs),
+                exact=pair_f1(docs, "exact"),
+                partial=pair_f1(docs, "partial"),
+                type=pair_f1(docs, "type"),
+                kappa=cohen_kappa(tags_a, tags_b),
+            )
+        )
+
+    units_all: list[list[str]] = []
+    units_inside: list[list[str]] = []
+    for by_name in tags.values():
+        for unit in zip(*by_name.values(), strict=True):
+            units_all.append(list(unit))
+            if any(tag != "O" for tag in unit):
+                units_inside.append(list(unit))
+
+    all_spans = [s for by in layers.values() for ann in by.values() for s in ann.spans]
+    by_label = {}
+    for label in labels:
+        used = sum(s.label == label for s in all_spans)
+        if used:
+            by_label[label] = _entities(shared.values(), used, label)
+    return AgreementReport(
+        documents=len(layers),
+        annotators=len({name for by in layers.values() for name in by}),
+        pairs=len(shared),
+        entities=_entities(shared.values(), len(all_spans)),
+        by_label=by_label,
+        tokens=TokenAgreement(
+            _mean(p.kappa for p in per_pair), krippendorff_alpha(units_all), len(units_all)
+        ),
+        entity_tokens=TokenAgreement(
+            _mean(kappas_inside), krippendorff_alpha(units_inside), len(units_inside)
+        ),
+        per_pair=tuple(per_pair),
+        tokenizer=tokenizer_version(),
+    )
+
+
+def _entities(
+    pairs: Iterable[list[tuple[Annotation, Annotation]]], spans: int, label: str | None = None
+) -> EntityAgreement:
+    scores: dict[str, list[float | None]] = {variant: [] for variant in VARIANTS}
+    for docs in pairs:
+        for variant in VARIANTS:
+            scores[variant].append(pair_f1(docs, variant, label))
+    compared = sum(score is not None for score in scores["exact"])
+    return EntityAgreement(
+        exact=_mean(scores["exact"]),
+        partial=_mean(scores["partial"]),
+        type=_mean(scores["type"]),
+        pairs=compared,
+        spans=spans,
+    )
+
+
+def agree(root: Path) -> AgreementReport:
+    """Agreement over the dataset root's annotations.
+
+    Raises KinewsError when the root does not validate (every error listed) or an annotator has
+    two submitted records for one document.
+    """
+    # Imported here, not at the top: validate may import this module (open worklist items).
+    from kinews.validate import validate
+
+    errors = [p for p in validate(root) if p.severity == "error"]
+    if errors:
+        raise KinewsError(errors)
+    records = load_annotations(root)
+    documents = {d.doc.id: d.doc for d in load_documents(root)}
+    return measure(documents, [r.ann for r in records], load_scheme(root).label_names)

@@ -1,0 +1,250 @@
+"""The facts the validator's rules are judged on, computed column-wise with polars.
+
+Everything that needs a document's text is computed here, once: its digest and normal form, and
+for each span the characters at its offsets and just outside them. Offsets are code points;
+polars' `str.slice` counts code points too, so a span's text is sliced from its document without
+any Python loop over spans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import unicodedata
+from datetime import datetime
+from functools import cache
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kinews.scheme import Scheme
+
+# BCP 47 as far as a corpus needs it: language, optional script and region (de, de-CH, zh-Hant-TW).
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+# Control characters other than \t and \n (\r is reported as not normalised).
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# A character that can continue a word: letters, digits and combining marks.
+WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
+
+
+def document_facts(documents: pa.Table) -> pl.DataFrame:
+    """One row per document line: its fields, the digest and NFC-ness of its text, duplicates."""
+    texts = documents["text"].combine_chunks()
+    frame = pl.from_arrow(documents).rechunk()  # one chunk: gathers from it stay cheap
+    assert isinstance(frame, pl.DataFrame)
+    # Both scans of the whole text in one call: polars runs them side by side.
+    scans = frame.select(
+        suspect=pl.col("text").str.contains(_nfc_suspects()),
+        control=pl.col("text").str.contains(CONTROL),
+    )
+    return frame.with_columns(
+        digest=pl.Series(_digests(texts), dtype=pl.Utf8),
+        nfc=pl.Series(_nfc(frame["text"], scans["suspect"]), dtype=pl.Boolean),
+        control=scans["control"],
+    ).with_columns(
+        first_line=pl.col("line").first().over("id"),
+        same_text_id=pl.col("id").first().over("digest"),
+        same_text_line=pl.col("line").first().over("digest"),
+    )
+
+
+def mark_annotated(docs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """The documents with a column saying whether any record points at them."""
+    return docs.with_columns(annotated=pl.col("id").is_in(records["doc_id"].unique().implode()))
+
+
+def _digests(texts: pa.StringArray) -> list[str]:
+    """sha256 of each text's UTF-8 bytes, hashed in place from the Arrow buffer (no copies)."""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[
+        texts.offset : texts.offset + len(texts) + 1
+    ].tolist()
+    data = memoryview(texts.buffers()[2] or b"")
+    return [hashlib.sha256(data[a:b]).hexdigest() for a, b in itertools.pairwise(offsets)]
+
+
+def _nfc(texts: pl.Series, suspects: pl.Series) -> list[bool]:
+    """Whether each text is NFC; only texts with a character that NFC can change are decoded."""
+    nfc = [True] * len(texts)
+    for index in suspects.fill_null(False).arg_true().to_list():
+        nfc[index] = unicodedata.is_normalized("NFC", texts[index])
+    return nfc
+
+
+@cache
+def _nfc_suspects() -> str:
+    """A regex class of the characters a text must contain for NFC to change it.
+
+    Those with a combining class (reordering), those NFC replaces (quick check "No") and those
+    that can merge with the character before (the second half of a canonical composition, and
+    Hangul vowel and trailing-consonant jamo). All characters beyond the BMP count as suspect,
+    which keeps the table small; emoji and the like are checked exactly.
+    """
+    suspects = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for point in range(0x300, 0x10000):
+        if 0xD800 <= point < 0xE000:
+            continue
+        char = chr(point)
+        if unicodedata.combining(char) or not unicodedata.is_normalized("NFC", char):
+            suspects.add(point)
+        parts = unicodedata.decomposition(char).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            suspects.add(int(parts[1], 16))
+    ranges: list[list[int]] = []
+    for point in sorted(suspects):
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    ranges.append([0x10000, 0x10FFFF])
+    return "[" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges) + "]"
+
+
+def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
+    """One row per record: its fields, the document it points at, and its siblings' counts."""
+    frame = pl.from_arrow(records.drop_columns(["spans"]))
+    assert isinstance(frame, pl.DataFrame)
+    first_docs = (
+        docs.with_row_index("doc_row")
+        .unique("id", keep="first", maintain_order=True)
+        .select(
+            "id",
+            "doc_row",
+            pl.col("digest").alias("current_sha256"),
+            pl.col("file").alias("doc_file"),
+            pl.col("line").alias("doc_line"),
+        )
+    )
+    stamps = set(frame["created_at"].to_list()) | set(frame["updated_at"].drop_nulls().to_list())
+    bad = pl.Series([s for s in stamps if not is_timestamp(s)], dtype=pl.Utf8).implode()
+    submitted = pl.col("status") == "submitted"
+    group = ["doc_id", "annotator", "status"]
+    return (
+        frame.with_row_index("record")
+        .join(first_docs, left_on="doc_id", right_on="id", how="left", maintain_order="left")
+        .with_columns(
+            timestamps_ok=~pl.col("created_at").is_in(bad)
+            & ~pl.col("updated_at").is_in(bad).fill_null(False),
+            same_annotator_record=pl.col("record").first().over(group),
+            same_annotator_at=pl.format("{}:{}", "file", "line").first().over(group),
+            submitted=submitted.cast(pl.Int64).sum().over("doc_id"),
+            gold=(pl.col("status") == "gold").cast(pl.Int64).sum().over("doc_id"),
+            first_submitted=submitted & (submitted.cast(pl.Int64).cum_sum().over("doc_id") == 1),
+        )
+    )
+
+
+def is_timestamp(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def span_facts(
+    records_table: pa.Table, records: pl.DataFrame, docs: pl.DataFrame, scheme: Scheme
+) -> pl.DataFrame:
+    """One row per span, in (record, start, end) order, with what its document has there."""
+    lists = records_table["spans"].combine_chunks()
+    flat = pc.list_flatten(lists)
+    labels = pc.dictionary_encode(flat.field("label"))
+    limits = {label.name: label.max_length for label in scheme.labels}
+    max_length = pc.take(
+        pa.array([limits.get(name) for name in labels.dictionary.to_pylist()], pa.int64()),
+        labels.indices,
+    )
+    spans = pl.from_arrow(
+        pa.table(
+            {
+                "record": pc.list_parent_indices(lists).cast(pa.int64()),
+                **{name: flat.field(name) for name in ("start", "end", "label", "text")},
+                "max_length": max_length,
+            }
+        )
+    )
+    assert isinstance(spans, pl.DataFrame)
+    # Only the document is joined in; a failing span finds its file and line via `record`.
+    doc_row = records["doc_row"].gather(spans["record"])
+    texts = docs["text"]
+    spans = spans.with_columns(
+        doc_row=doc_row,
+        doc_text=texts.gather(doc_row),
+        doc_length=texts.str.len_chars().cast(pl.Int64).gather(doc_row),
+    )
+    start, end = pl.col("start"), pl.col("end")
+    inside = (start >= 0) & (start < end) & (end <= pl.col("doc_length"))
+    # One slice per span, one character wider on each side: the span and its neighbours.
+    first = pl.max_horizontal(start - 1, pl.lit(0, pl.Int64))
+    spans = (
+        spans.with_columns(
+            wide=pl.when(inside).then(pl.col("doc_text").str.slice(first, end + 1 - first)),
+            lead=start > 0,
+            trail=(end < pl.col("doc_length")).fill_null(False),
+        )
+        .with_columns(actual=pl.col("wide").str.slice(pl.col("lead").cast(pl.Int64), end - start))
+        .drop("doc_text")
+    )
+    return _order(spans)
+
+
+def _order(spans: pl.DataFrame) -> pl.DataFrame:
+    """Sort by (record, start, end) unless already so, then mark duplicates and earlier ends."""
+    start, end, record = pl.col("start"), pl.col("end"), pl.col("record")
+    same_record = record == record.shift(1)
+    ordered = (
+        ~same_record
+        | (start > start.shift(1))
+        | ((start == start.shift(1)) & (end >= end.shift(1)))
+    )
+    if not spans.select(ordered.fill_null(True).all()).item():
+        spans = spans.sort("record", "start", "end", maintain_order=True)
+    ties = spans.select(
+        (same_record & (start == start.shift(1)) & (end == end.shift(1))).fill_null(False).any()
+    ).item()
+    duplicate = (
+        ~pl.struct("record", "start", "end", "label").is_first_distinct() if ties else pl.lit(False)
+    )
+    # The furthest end among the record's earlier spans, without a window per record: records
+    # are contiguous and ascending, so a running maximum of record * 2^31 + end never crosses
+    # into the next record. Ends beyond 2^31 - 1 (out of any text's bounds) are clipped.
+    scale = 2**31
+    key = record * scale + end.clip(0, scale - 1)
+    earlier = key.cum_max().shift(1)
+    return spans.with_columns(
+        duplicate=duplicate,
+        previous_end=pl.when(earlier >= record * scale).then(earlier - record * scale),
+    ).select(
+        "record",
+        "start",
+        "end",
+        "label",
+        "text",
+        "doc_row",
+        "doc_length",
+        "max_length",
+        "wide",
+        "lead",
+        "trail",
+        "actual",
+        "duplicate",
+        "previous_end",
+    )
+
+
+def word_at(text: str, start: int, end: int) -> str:
+    """The word a span edge cuts through (the first such edge), for the message."""
+    for edge in (start, end):
+        if 0 < edge < len(text) and _in_word(text[edge - 1]) and _in_word(text[edge]):
+            left, right = edge, edge
+            while left > 0 and _in_word(text[left - 1]):
+                left -= 1
+            while right < len(text) and _in_word(text[right]):
+                right += 1
+            return text[left:right]
+    return ""
+
+
+def _in_word(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNM"

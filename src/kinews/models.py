@@ -1,0 +1,253 @@
+"""The validator's contracts: pandera models of the documents, records and spans tables.
+
+Each rule is a column `Field` or a `dataframe_check` named after its problem code (`_` for `-`),
+written as a polars expression over the facts `kinews.checks` computed; `problems_of` turns the
+failing rows pandera reports (lazily, all at once) into located `Problem`s.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+from pandera.errors import SchemaErrors
+
+from kinews.checks import LANGUAGE_PATTERN, WORD_CHAR, word_at
+from kinews.errors import Problem, render_span
+from kinews.ingest import ID_PATTERN
+from kinews.records import STATUSES
+from kinews.rules import COLUMN_RULES, RULES
+from kinews.scheme import Scheme
+
+
+def _ok(expression: pl.Expr) -> pl.Expr:
+    return expression.fill_null(True)
+
+
+class DocumentsTable(pa.DataFrameModel):
+    """One row per line of corpus/documents.jsonl, with facts computed from its text."""
+
+    file: pl.Utf8
+    line: pl.Int64 = pa.Field(ge=1)
+    id: pl.Utf8 = pa.Field(str_matches=ID_PATTERN.pattern)
+    text: pl.Utf8
+    sha256: pl.Utf8
+    language: pl.Utf8 = pa.Field(nullable=True, str_matches=LANGUAGE_PATTERN)
+    digest: pl.Utf8
+    nfc: pl.Boolean
+    control: pl.Boolean  # has a control character (checks.CONTROL)
+    first_line: pl.Int64  # line of the first document with this id
+    same_text_id: pl.Utf8  # id of the first document with this text
+    same_text_line: pl.Int64
+    annotated: pl.Boolean
+
+    @pa.dataframe_check
+    def doc_id_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("line") == pl.col("first_line"))
+
+    @pa.dataframe_check
+    def doc_sha256_mismatch(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("sha256") == pl.col("digest"))
+
+    @pa.dataframe_check
+    def doc_text_empty(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("text").str.contains(r"\S"))
+
+    @pa.dataframe_check
+    def doc_text_not_normalised(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("nfc") & ~pl.col("text").str.contains("\r"))
+
+    @pa.dataframe_check
+    def doc_text_control_char(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(~pl.col("control"))
+
+    @pa.dataframe_check
+    def doc_text_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
+        # The same id twice is doc-id-duplicate; this is the same text under another id.
+        return data.lazyframe.select(pl.col("same_text_id") == pl.col("id"))
+
+    @pa.dataframe_check
+    def doc_unannotated(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("annotated"))
+
+    class Config:
+        strict = True
+
+
+class RecordsTable(pa.DataFrameModel):
+    """One row per annotation record, with the document it points at (null: none)."""
+
+    file: pl.Utf8
+    line: pl.Int64 = pa.Field(ge=1)
+    doc_id: pl.Utf8
+    doc_sha256: pl.Utf8
+    annotator: pl.Utf8
+    status: pl.Utf8 = pa.Field(isin=list(STATUSES))
+    created_at: pl.Utf8
+    updated_at: pl.Utf8 = pa.Field(nullable=True)
+    record: pl.UInt32
+    doc_row: pl.UInt32 = pa.Field(nullable=True)  # null: no such document
+    current_sha256: pl.Utf8 = pa.Field(nullable=True)
+    doc_file: pl.Utf8 = pa.Field(nullable=True)
+    doc_line: pl.Int64 = pa.Field(nullable=True)
+    timestamps_ok: pl.Boolean
+    same_annotator_record: pl.UInt32  # the annotator's first record of this status here
+    same_annotator_at: pl.Utf8
+    submitted: pl.Int64  # submitted records for the document
+    first_submitted: pl.Boolean
+    gold: pl.Int64
+
+    @pa.dataframe_check
+    def doc_missing(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("current_sha256").is_not_null())
+
+    @pa.dataframe_check
+    def annotation_stale(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_ok(pl.col("current_sha256") == pl.col("doc_sha256")))
+
+    @pa.dataframe_check
+    def timestamp_invalid(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("timestamps_ok"))
+
+    @pa.dataframe_check
+    def annotator_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("same_annotator_record") == pl.col("record"))
+
+    @pa.dataframe_check
+    def needs_adjudication(cls, data: PolarsData) -> pl.LazyFrame:
+        many = (pl.col("submitted") > 1) & (pl.col("gold") == 0)
+        return data.lazyframe.select(~(many & pl.col("first_submitted")))
+
+    class Config:
+        strict = True
+
+
+def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
+    """The spans contract; label names and maximum lengths come from the scheme."""
+    labels = scheme.label_names
+
+    class SpansTable(pa.DataFrameModel):
+        """One row per span, with what its document has at its offsets and around them."""
+
+        record: pl.Int64  # row of the records table: file, line and document id
+        start: pl.Int64
+        end: pl.Int64
+        label: pl.Utf8 = pa.Field(isin=labels)
+        text: pl.Utf8
+        doc_row: pl.UInt32 = pa.Field(nullable=True)  # null: no such document
+        doc_length: pl.Int64 = pa.Field(nullable=True)
+        max_length: pl.Int64 = pa.Field(nullable=True)  # of the label, from the scheme
+        wide: pl.Utf8 = pa.Field(nullable=True)  # text[start-1:end+1]; null: not in the text
+        lead: pl.Boolean  # a character precedes the span
+        trail: pl.Boolean  # a character follows it
+        actual: pl.Utf8 = pa.Field(nullable=True)  # document text[start:end]
+        duplicate: pl.Boolean
+        previous_end: pl.Int64 = pa.Field(nullable=True)  # furthest end of the spans before
+
+        @pa.dataframe_check
+        def span_empty(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(pl.col("start") < pl.col("end"))
+
+        @pa.dataframe_check
+        def span_out_of_bounds(cls, data: PolarsData) -> pl.LazyFrame:
+            inside = (pl.col("start") >= 0) & (pl.col("end") <= pl.col("doc_length"))
+            return data.lazyframe.select(_ok(inside | (pl.col("start") >= pl.col("end"))))
+
+        @pa.dataframe_check
+        def span_text_mismatch(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(_ok(pl.col("actual") == pl.col("text")))
+
+        @pa.dataframe_check
+        def span_whitespace(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(_ok(~pl.col("actual").str.contains(r"^\s|\s$")))
+
+        @pa.dataframe_check
+        def span_partial_word(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(_ok(~_partial_word()))
+
+        @pa.dataframe_check
+        def span_crosses_paragraph(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(_ok(~pl.col("actual").str.contains("\n")))
+
+        @pa.dataframe_check
+        def span_too_long(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(
+                _ok(pl.col("end") - pl.col("start") <= pl.col("max_length"))
+            )
+
+        @pa.dataframe_check
+        def span_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(~pl.col("duplicate"))
+
+        @pa.dataframe_check
+        def span_overlap(cls, data: PolarsData) -> pl.LazyFrame:
+            later = pl.col("start") >= pl.col("previous_end")
+            return data.lazyframe.select(_ok(later | pl.col("duplicate")))
+
+        class Config:
+            strict = True
+
+    return SpansTable
+
+
+def _partial_word() -> pl.Expr:
+    """The character just outside an edge continues the word the span's edge character is in."""
+    left = pl.col("lead") & pl.col("wide").str.contains(f"^{WORD_CHAR}{WORD_CHAR}")
+    right = pl.col("trail") & pl.col("wide").str.contains(f"{WORD_CHAR}{WORD_CHAR}$")
+    return left.fill_null(False) | right.fill_null(False)
+
+
+def problems_of(
+    model: type[pa.DataFrameModel],
+    frame: pl.DataFrame,
+    table: str,
+    docs: pl.DataFrame,
+    records: pl.DataFrame,
+) -> list[Problem]:
+    """The problems of every row of `frame` that fails a check of `model`."""
+    try:
+        model.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        return _problems(errors.failure_cases, frame, table, docs, records)
+    return []
+
+
+def _problems(
+    cases: pl.DataFrame,
+    frame: pl.DataFrame,
+    table: str,
+    docs: pl.DataFrame,
+    records: pl.DataFrame,
+) -> list[Problem]:
+    found: set[tuple[str, int]] = set()
+    for check, column, index in cases.select("check", "column", "index").iter_rows():
+        code = str(check).replace("_", "-")
+        if code not in RULES:
+            code = COLUMN_RULES.get((table, str(column)), "")
+        if not code or index is None:
+            # A schema-level failure (column type, missing column) is a bug in kinews, not input.
+            raise AssertionError(f"unexpected pandera failure in {table}: {check} {column}")
+        found.add((code, int(index)))
+    rows = sorted({index for _, index in found})
+    failing = frame[rows]
+    if table == "spans":  # a span is located by its record
+        owners = records.select("file", "line", "doc_id")[failing["record"].to_list()]
+        failing = pl.concat([failing, owners], how="horizontal")
+    lookup = dict(zip(rows, failing.iter_rows(named=True), strict=True))
+    problems = []
+    for code, index in found:
+        row = lookup[index]
+        rule = RULES[code]
+        if code == "span-partial-word":
+            text = docs["text"][row["doc_row"]]
+            row = {**row, "word": word_at(text, row["start"], row["end"])}
+        span = (
+            render_span(row["start"], row["end"], row["label"], row["text"])
+            if table == "spans"
+            else None
+        )
+        doc_id = row["id"] if table == "documents" else row["doc_id"]
+        problems.append(
+            Problem(row["file"], row["line"], doc_id, span, code, rule.message(row), rule.severity)
+        )
+    return problems

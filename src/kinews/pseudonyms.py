@@ -1,0 +1,61 @@
+"""Annotator pseudonyms: e-mail (or tool user id) → `annotator-NN`, kept in an ignored local file.
+
+The map lives in `.kinews-local/annotators.json` under the dataset root (ignored by git): it never
+reaches `annotations/`, a log or a release, and it keeps a pseudonym stable across pulls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from kinews.errors import KinewsError
+from kinews.records import write_atomic
+
+PSEUDONYMS_FILE = Path(".kinews-local") / "annotators.json"
+_PSEUDONYM = re.compile(r"^annotator-[0-9]+$")
+
+
+class Pseudonyms:
+    """E-mail (or user id) → `annotator-NN`, assigned once and kept in an ignored local file."""
+
+    def __init__(self, path: Path, mapping: dict[str, str]):
+        self.path, self.mapping, self._saved = path, mapping, dict(mapping)
+
+    @classmethod
+    def load(cls, root: Path) -> Pseudonyms:
+        """The map under `root` (empty if there is none). Raises KinewsError if unreadable."""
+        path = root / PSEUDONYMS_FILE
+        if not path.exists():
+            return cls(path, {})
+        try:
+            mapping = json.loads(path.read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise KinewsError.single(
+                "ls-pseudonyms-invalid", f"unreadable pseudonym map: {err}", file=str(path)
+            ) from err
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and _PSEUDONYM.match(v)
+            for k, v in mapping.items()
+        ):
+            raise KinewsError.single(
+                "ls-pseudonyms-invalid",
+                "expected an object mapping identities to annotator-NN",
+                file=str(path),
+            )
+        return cls(path, mapping)
+
+    def assign(self, identity: str) -> str:
+        """The identity's pseudonym; a new identity gets the next free number."""
+        if identity not in self.mapping:
+            numbers = [int(p.rsplit("-", 1)[1]) for p in self.mapping.values()]
+            self.mapping[identity] = f"annotator-{max(numbers, default=0) + 1:02d}"
+        return self.mapping[identity]
+
+    def save(self) -> None:
+        """Write the map atomically if it gained an identity."""
+        if self.mapping != self._saved:
+            text = json.dumps(self.mapping, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            write_atomic(self.path, text.encode("utf-8"))
+            self._saved = dict(self.mapping)

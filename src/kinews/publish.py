@@ -1,0 +1,241 @@
+"""A release folder → a dataset repository on the Hugging Face Hub, in one commit, tagged.
+
+The only module that talks to the Hub or reads a Hub token. The token comes from `HF_TOKEN` or
+the cached `hf auth login`, through huggingface_hub's own lookup; it is handed to `HfApi` and
+never printed, logged or written. The endpoint is huggingface_hub's (`HF_ENDPOINT` overrides it).
+
+Order of work, so that a failure leaves nothing half-published under the version's name:
+check the release locally (its SHA256SUMS) → read the repository's refs and refuse when the tag
+exists → create the repository if missing → one commit "Release vX.Y.Z" that adds every file and
+deletes remote files the release does not have → compare the remote file list, sizes and content
+ids at that commit with the release → only then tag it `vX.Y.Z`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kinews import __version__
+from kinews.diff import release_version
+from kinews.errors import KinewsError, Problem
+
+try:  # huggingface_hub >= 2 speaks httpx2; older releases use requests, whose errors are OSErrors
+    from httpx2 import HTTPError as _TransportError
+except ImportError:  # pragma: no cover - depends on the installed huggingface_hub
+    _TransportError = OSError  # type: ignore[assignment,misc]
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+CHECKSUMS = "SHA256SUMS"
+# Created by the Hub with every repository; not part of a release, never deleted.
+HUB_OWN_FILES = frozenset({".gitattributes"})
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    path: str  # relative to the release folder, with `/`
+    size: int
+    sha256: str
+    git_blob_id: str  # what the Hub reports for a file stored in git (not LFS)
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    release: Path
+    repo_id: str
+    version: str
+    private: bool
+    files: tuple[ReleaseFile, ...]
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+    @property
+    def message(self) -> str:
+        return f"Release {self.tag}"
+
+    def operations(self) -> list[str]:
+        """Every operation a publish performs, in order, for people (and `--dry-run`)."""
+        visibility = "private" if self.private else "public"
+        total = sum(f.size for f in self.files)
+        return [
+            f"read the refs of dataset repository {self.repo_id}; stop if tag {self.tag} exists",
+            f"create dataset repository {self.repo_id} ({visibility}) if it does not exist",
+            f'commit "{self.message}" to main: add {len(self.files)} files ({total} bytes), '
+            "delete remote files the release does not have (except .gitattributes)",
+            *(f"  add {f.path} ({f.size} bytes, sha256 {f.sha256[:12]}…)" for f in self.files),
+            f"verify the file list, sizes and content ids at that commit against {self.release}",
+            f"tag the commit {self.tag}",
+        ]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    plan: PublishPlan
+    created_repo: bool
+    deleted: tuple[str, ...]
+    commit_oid: str
+    commit_url: str
+    verified: int  # files checked on the Hub
+
+
+def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> PublishPlan:
+    """Check a release folder and describe its publication; reads nothing from the Hub.
+
+    Raises KinewsError: `repo-id-invalid`, `release-invalid`, `release-checksum-mismatch`.
+    """
+    if not REPO_ID.match(repo_id):
+        raise KinewsError.single(
+            "repo-id-invalid", f"repository id {repo_id!r} must look like ORG/NAME"
+        )
+    if not (release / "README.md").is_file() or not (release / CHECKSUMS).is_file():
+        raise KinewsError.single(
+            "release-invalid",
+            f"not a kinews release: README.md and {CHECKSUMS} are required",
+            file=str(release),
+        )
+    version = release_version(release)
+    files = tuple(
+        _release_file(release, path)
+        for path in sorted(p for p in release.rglob("*") if p.is_file())
+    )
+    _check_checksums(release, files)
+    return PublishPlan(release, repo_id, version, private, files)
+
+
+def publish(plan: PublishPlan) -> PublishReport:
+    """Publish a planned release to the Hub (see the module docstring for the order of work).
+
+    Raises KinewsError: `hub-token-missing`, `tag-exists`, `publish-mismatch` (nothing tagged),
+    `hub-error` (the Hub refused or could not be reached).
+    """
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+    from huggingface_hub.errors import RepositoryNotFoundError
+    from huggingface_hub.hf_api import RepoFile
+
+    token = get_token()
+    if not token:
+        raise KinewsError.single(
+            "hub-token-missing", "no Hub token: set HF_TOKEN or run `hf auth login`"
+        )
+    api = HfApi(token=token, library_name="kinews", library_version=__version__)
+    repo = {"repo_id": plan.repo_id, "repo_type": "dataset"}
+    try:
+        try:
+            refs = api.list_repo_refs(**repo)
+        except RepositoryNotFoundError:
+            refs = None
+        if refs is not None and any(t.name == plan.tag for t in refs.tags):
+            raise KinewsError.single(
+                "tag-exists",
+                f"{plan.repo_id} already has tag {plan.tag}: a published version never changes; "
+                "build and publish a new version",
+            )
+        if refs is None:
+            api.create_repo(**repo, private=plan.private, exist_ok=True)
+        main = (
+            next((b.target_commit for b in refs.branches if b.name == "main"), None)
+            if refs
+            else None
+        )
+        remote = {
+            entry.path
+            for entry in api.list_repo_tree(**repo, recursive=True)
+            if isinstance(entry, RepoFile)
+        }
+        local = {f.path for f in plan.files}
+        deleted = tuple(sorted(remote - local - HUB_OWN_FILES))
+        commit = api.create_commit(
+            **repo,
+            operations=[
+                *(CommitOperationAdd(f.path, str(plan.release / f.path)) for f in plan.files),
+                *(CommitOperationDelete(path) for path in deleted),
+            ],
+            commit_message=plan.message,
+            commit_description=f"kinews dataset release {plan.version}",
+            parent_commit=main,
+        )
+        at_commit = list(api.list_repo_tree(**repo, recursive=True, revision=commit.oid))
+        problems = _compare(plan, [e for e in at_commit if isinstance(e, RepoFile)])
+        if problems:
+            raise KinewsError(problems)
+        api.create_tag(**repo, tag=plan.tag, revision=commit.oid, tag_message=plan.message)
+    except (_TransportError, OSError, ValueError) as error:
+        raise KinewsError.single(
+            "hub-error", f"the Hub refused or could not be reached: {error}"
+        ) from error
+    return PublishReport(
+        plan, refs is None, deleted, commit.oid, commit.commit_url, len(plan.files)
+    )
+
+
+def _compare(plan: PublishPlan, remote_files: list) -> list[Problem]:
+    """Differences between the release and the remote files at the new commit."""
+    remote = {f.path: f for f in remote_files if f.path not in HUB_OWN_FILES}
+    problems = []
+    for f in plan.files:
+        found = remote.pop(f.path, None)
+        if found is None:
+            problem = "is missing on the Hub"
+        elif found.size != f.size:
+            problem = f"has {found.size} bytes on the Hub, {f.size} in the release"
+        elif (found.lfs.sha256 if found.lfs else found.blob_id) != (
+            f.sha256 if found.lfs else f.git_blob_id
+        ):
+            problem = "has other content on the Hub than in the release"
+        else:
+            continue
+        problems.append(_mismatch(f.path, problem))
+    problems += [_mismatch(path, "is on the Hub but not in the release") for path in remote]
+    return problems
+
+
+def _mismatch(path: str, what: str) -> Problem:
+    return Problem(
+        path,
+        None,
+        None,
+        None,
+        "publish-mismatch",
+        f"{what}; the version was not tagged",
+    )
+
+
+def _release_file(release: Path, path: Path) -> ReleaseFile:
+    content = path.read_bytes()
+    return ReleaseFile(
+        path.relative_to(release).as_posix(),
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+        hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
+    )
+
+
+def _check_checksums(release: Path, files: tuple[ReleaseFile, ...]) -> None:
+    """Every file but SHA256SUMS is listed there with its current sha256 (`sha256sum -c`)."""
+    listed: dict[str, str] = {}
+    for line in (release / CHECKSUMS).read_text("utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    actual = {f.path: f.sha256 for f in files if f.path != CHECKSUMS}
+    problems = [
+        Problem(
+            f"{release.name}/{name}",
+            None,
+            None,
+            None,
+            "release-checksum-mismatch",
+            "not listed in SHA256SUMS"
+            if name not in listed
+            else "missing from the release"
+            if name not in actual
+            else "sha256 differs from SHA256SUMS: the file changed after the build",
+        )
+        for name in sorted(listed.keys() | actual.keys())
+        if listed.get(name) != actual.get(name)
+    ]
+    if problems:
+        raise KinewsError(problems)

@@ -1,0 +1,245 @@
+"""Release records in the dataset root, and the CHANGELOG entries made from them.
+
+`releases/X.Y.Z.json` is written when version X.Y.Z is first built, and committed with the data:
+its date, the tokenizer and library versions it was built with, the sha256 of every file of the
+release folder, and per document its split, group, text hash, span hash, span counts per label
+and annotation status (the split manifest of that release). A later build of X.Y.Z must give
+the same checksums; when it does not, it is refused with what differs (files, documents, library
+versions) — a changed dataset needs a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kinews.errors import KinewsError, Problem
+from kinews.records import Annotation, write_atomic
+from kinews.splits import SPLITS
+
+RELEASES_DIR = Path("releases")
+VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
+CHANGELOG_ENTRY = re.compile(
+    r"^## \[?v?(?P<version>\d+\.\d+\.\d+)\]?(?:\s*[-\u2013\u2014]\s*(?P<date>\d{4}-\d{2}-\d{2}))?",
+    re.MULTILINE,
+)
+TOOLS = ("datasets", "pyarrow", "somajo")
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    split: str
+    group: str | None
+    text_sha256: str
+    spans_sha256: str
+    status: str
+    labels: dict[str, int]  # span count per label
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    version: str
+    date: str
+    tokenizer: str
+    tools: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)  # release-relative path -> sha256
+    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def tool_versions() -> dict[str, str]:
+    """Versions of the libraries whose output bytes a release depends on."""
+    return {name: importlib.metadata.version(name) for name in TOOLS}
+
+
+def document_entry(
+    split: str, group: str | None, text_sha256: str, ann: Annotation
+) -> DocumentEntry:
+    """What a release record keeps about one released document."""
+    spans = [[s.start, s.end, s.label] for s in sorted(ann.spans)]
+    return DocumentEntry(
+        split=split,
+        group=group,
+        text_sha256=text_sha256,
+        spans_sha256=hashlib.sha256(json.dumps(spans).encode("utf-8")).hexdigest(),
+        status=ann.status,
+        labels=dict(sorted(Counter(s.label for s in ann.spans).items())),
+    )
+
+
+def load_records(root: Path) -> dict[str, ReleaseRecord]:
+    """Every recorded release under root/releases, oldest first.
+
+    Raises KinewsError (`release-record-invalid`) naming a record that cannot be read.
+    """
+    records: dict[str, ReleaseRecord] = {}
+    for path in sorted((root / RELEASES_DIR).glob("*.json")):
+        name = str(RELEASES_DIR / path.name)
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+            raw["documents"] = {k: DocumentEntry(**v) for k, v in raw["documents"].items()}
+            record = ReleaseRecord(**raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise KinewsError.single(
+                "release-record-invalid", f"not a release record: {err}", file=name
+            ) from None
+        if f"{record.version}.json" != path.name or not VERSION_PATTERN.match(record.version):
+            raise KinewsError.single(
+                "release-record-invalid", f"holds version {record.version!r}", file=name
+            )
+        records[record.version] = record
+    return dict(sorted(records.items(), key=lambda item: version_key(item[0])))
+
+
+def write_record(root: Path, record: ReleaseRecord) -> Path:
+    """Write releases/X.Y.Z.json atomically; returns its path."""
+    path = root / RELEASES_DIR / f"{record.version}.json"
+    write_atomic(path, record.to_json().encode("utf-8"))
+    return path
+
+
+def differences(recorded: ReleaseRecord, built: ReleaseRecord) -> list[Problem]:
+    """Why a rebuild of a recorded version does not reproduce it: files, documents, tools."""
+    where = str(RELEASES_DIR / f"{recorded.version}.json")
+
+    def problem(message: str, doc_id: str | None = None) -> Problem:
+        return Problem(where, None, doc_id, None, "release-changed", message)
+
+    problems = [
+        problem(f"{path}: {_state(recorded.files.get(path), built.files.get(path))}")
+        for path in sorted(set(recorded.files) | set(built.files))
+        if recorded.files.get(path) != built.files.get(path)
+    ]
+    for doc_id in sorted(set(recorded.documents) | set(built.documents)):
+        old, new = recorded.documents.get(doc_id), built.documents.get(doc_id)
+        if old is None:
+            problems.append(problem("document is new since this version was recorded", doc_id))
+        elif new is None:
+            problems.append(problem("document was released then and is not now", doc_id))
+        elif old != new:
+            changed = [
+                name
+                for name in DocumentEntry.__dataclass_fields__
+                if getattr(old, name) != getattr(new, name) and name != "labels"
+            ]
+            problems.append(problem(f"changed since recorded: {', '.join(changed)}", doc_id))
+    if problems:
+        # Library versions never refuse a build by themselves; they explain differing bytes.
+        problems += [
+            problem(f"built with {name} {built.tools.get(name)}, recorded with {version}")
+            for name, version in sorted(recorded.tools.items())
+            if built.tools.get(name) != version
+        ]
+        problems.insert(
+            0,
+            problem(
+                f"version {recorded.version} is recorded with other contents; a changed "
+                "dataset needs a new version (the differences follow)"
+            ),
+        )
+    return problems
+
+
+def _state(recorded: str | None, built: str | None) -> str:
+    if recorded is None:
+        return "not in the recorded release"
+    if built is None:
+        return "in the recorded release, not built now"
+    return f"sha256 {built[:12]}… differs from the recorded {recorded[:12]}…"
+
+
+def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) -> list[str]:
+    """Changelog lines (Markdown list items): documents and spans added/removed per split and label.
+
+    Counted from the release records alone, so it works without the old release folder. Spans
+    of a document present in both releases are compared as counts per label: a relabelled span
+    is one removed and one added, a boundary shift is invisible here. `kinews diff` compares
+    release folders span by span and can replace this function where both folders exist.
+    """
+    if previous is None:
+        spans = Counter[str]()
+        for entry in current.documents.values():
+            spans.update(entry.labels)
+        sizes = Counter(entry.split for entry in current.documents.values())
+        by_label = ", ".join(f"{label} {n}" for label, n in sorted(spans.items())) or "none"
+        return [
+            f"- First release: {len(current.documents)} "
+            f"document{'' if len(current.documents) == 1 else 's'} ("
+            + ", ".join(f"{split} {sizes[split]}" for split in SPLITS)
+            + f"), {sum(spans.values())} spans.",
+            f"- Spans by label: {by_label}.",
+        ]
+    docs = {split: Counter[str]() for split in SPLITS}
+    added = {split: Counter[str]() for split in SPLITS}
+    removed = {split: Counter[str]() for split in SPLITS}
+    for doc_id in sorted(set(previous.documents) | set(current.documents)):
+        old, new = previous.documents.get(doc_id), current.documents.get(doc_id)
+        if new is not None and old is None:
+            docs[new.split]["added"] += 1
+            added[new.split].update(new.labels)
+        elif old is not None and new is None:
+            docs[old.split]["removed"] += 1
+            removed[old.split].update(old.labels)
+        elif old is not None and new is not None and old != new:
+            docs[new.split]["changed"] += 1
+            for label in set(old.labels) | set(new.labels):
+                delta = new.labels.get(label, 0) - old.labels.get(label, 0)
+                (added if delta > 0 else removed)[new.split][label] += abs(delta)
+    lines = [
+        f"- {split}: {docs[split]['added']} documents added, {docs[split]['removed']} removed, "
+        f"{docs[split]['changed']} changed; {sum(added[split].values())} spans added, "
+        f"{sum(removed[split].values())} removed"
+        for split in SPLITS
+    ]
+    labels = sorted(
+        {label for c in (*added.values(), *removed.values()) for label in c if c[label]}
+    )
+    for label in labels:
+        plus = sum(added[split][label] for split in SPLITS)
+        minus = sum(removed[split][label] for split in SPLITS)
+        lines.append(f"- {label}: {plus} spans added, {minus} removed")
+    if not labels and not any(docs[split] for split in SPLITS):
+        lines.append("- No document or span changed.")
+    return lines
+
+
+def changelog_date(root: Path, version: str) -> str | None:
+    """The date of the `## [version] - YYYY-MM-DD` entry of root/CHANGELOG.md, if any."""
+    path = root / "CHANGELOG.md"
+    if not path.exists():
+        return None
+    for match in CHANGELOG_ENTRY.finditer(path.read_text("utf-8")):
+        if match["version"] == version:
+            return match["date"]
+    return None
+
+
+def add_changelog_entry(root: Path, record: ReleaseRecord, lines: list[str]) -> bool:
+    """Add the release's entry to root/CHANGELOG.md unless it has one; True when added.
+
+    The entry goes above the newest one, so the newest entry stays the current version. An
+    entry a maintainer wrote beforehand is kept as written.
+    """
+    path = root / "CHANGELOG.md"
+    text = path.read_text("utf-8") if path.exists() else "# Changelog\n"
+    if any(m["version"] == record.version for m in CHANGELOG_ENTRY.finditer(text)):
+        return False
+    entry = f"## [{record.version}] - {record.date}\n\n### Changes\n" + "\n".join(lines) + "\n\n"
+    newest = CHANGELOG_ENTRY.search(text)
+    if newest is None:
+        text = text.rstrip("\n") + "\n\n" + entry
+    else:
+        text = text[: newest.start()] + entry + text[newest.start() :]
+    write_atomic(path, text.rstrip("\n").encode("utf-8") + b"\n")
+    return True

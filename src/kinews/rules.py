@@ -1,0 +1,191 @@
+"""Each validator rule's code, severity and message: what is wrong and what to do about it.
+
+The pandera checks in `kinews.validate` are named after these codes (`_` for `-`); a message is
+built from the failing row, with the facts `kinews.checks` computed for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kinews.checks import LANGUAGE_PATTERN, is_timestamp
+from kinews.errors import Severity
+from kinews.ingest import ID_PATTERN
+from kinews.records import STATUSES
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a failing row of one check becomes a Problem."""
+
+    code: str
+    severity: Severity
+    message: Callable[[Row], str]
+
+
+def _stale(r: Row) -> str:
+    return (
+        f"document {r['doc_id']} ({r['doc_file']}:{r['doc_line']}) changed since this record was "
+        f"annotated (doc_sha256 {r['doc_sha256'][:12]}…, text now {r['current_sha256'][:12]}…); "
+        "re-check the spans against the new text, then update doc_sha256"
+    )
+
+
+def _timestamp(r: Row) -> str:
+    bad = [
+        f"{name} {r[name]!r}"
+        for name in ("created_at", "updated_at")
+        if r[name] is not None and not is_timestamp(r[name])
+    ]
+    return f"{' and '.join(bad)} is not an ISO 8601 timestamp such as 2026-11-28T10:00:00Z"
+
+
+_ALL = (
+    Rule("doc-id-invalid", "error", lambda r: f"document id must match {ID_PATTERN.pattern}"),
+    Rule(
+        "doc-id-duplicate",
+        "error",
+        lambda r: f"line {r['first_line']} has a document with the same id; ids are unique",
+    ),
+    Rule(
+        "doc-sha256-mismatch",
+        "error",
+        lambda r: (
+            "sha256 does not match the text; re-ingest the document "
+            "instead of editing corpus/ by hand"
+        ),
+    ),
+    Rule("doc-text-empty", "error", lambda r: "the document text is empty"),
+    Rule(
+        "doc-text-not-normalised",
+        "error",
+        lambda r: "text is not NFC with LF line ends; re-ingest it",
+    ),
+    Rule(
+        "doc-text-control-char",
+        "error",
+        lambda r: (
+            "text contains a control character other than \\n and \\t (such as NUL); "
+            "remove it from the source and re-ingest"
+        ),
+    ),
+    Rule(
+        "doc-language-invalid",
+        "error",
+        lambda r: (
+            f"language {r['language']!r} is not a language code such as de or de-CH "
+            f"({LANGUAGE_PATTERN}); use null when unknown"
+        ),
+    ),
+    Rule(
+        "doc-text-duplicate",
+        "warning",
+        lambda r: (
+            f"the same text is already in the corpus as {r['same_text_id']} "
+            f"(line {r['same_text_line']}); remove one of them"
+        ),
+    ),
+    Rule(
+        "doc-unannotated",
+        "info",
+        lambda r: "no annotation record yet; it is left out of releases until annotated",
+    ),
+    Rule(
+        "doc-missing",
+        "error",
+        lambda r: f"no document {r['doc_id']!r} in corpus/documents.jsonl",
+    ),
+    Rule("annotation-stale", "error", _stale),
+    Rule(
+        "status-invalid",
+        "error",
+        lambda r: f"status {r['status']!r} must be one of {', '.join(STATUSES)}",
+    ),
+    Rule("timestamp-invalid", "error", _timestamp),
+    Rule(
+        "annotator-duplicate",
+        "error",
+        lambda r: (
+            f"{r['annotator']} already has a {r['status']} record for this document at "
+            f"{r['same_annotator_at']}; keep one"
+        ),
+    ),
+    Rule(
+        "needs-adjudication",
+        "warning",
+        lambda r: (
+            f"{r['submitted']} submitted records and no gold record for this document; "
+            "adjudicate them before a release"
+        ),
+    ),
+    Rule(
+        "label-unknown",
+        "error",
+        lambda r: f"label {r['label']!r} is not in schemas/labels.yaml",
+    ),
+    Rule("span-empty", "error", lambda r: "start must be smaller than end"),
+    Rule(
+        "span-out-of-bounds",
+        "error",
+        lambda r: f"offsets outside the document text (0-{r['doc_length']})",
+    ),
+    Rule(
+        "span-text-mismatch",
+        "error",
+        lambda r: f"span text does not match the document, which has {r['actual']!r} there",
+    ),
+    Rule(
+        "span-overlap",
+        "error",
+        lambda r: "overlaps an earlier span of the same record; spans are flat",
+    ),
+    Rule(
+        "span-duplicate",
+        "error",
+        lambda r: "the same span (offsets and label) appears twice in this record; keep one",
+    ),
+    Rule(
+        "span-whitespace",
+        "error",
+        lambda r: "span starts or ends with whitespace; move the offsets onto the word",
+    ),
+    Rule(
+        "span-partial-word",
+        "warning",
+        lambda r: (
+            f"span edge falls inside the word {r['word']!r}; annotate whole words "
+            "(GUIDELINES.md, G11) unless the entity really is part of the word"
+        ),
+    ),
+    Rule(
+        "span-crosses-paragraph",
+        "warning",
+        lambda r: "span crosses a line break between paragraphs; entities do not",
+    ),
+    Rule(
+        "span-too-long",
+        "warning",
+        lambda r: (
+            f"{r['end'] - r['start']} characters, longer than max_length {r['max_length']} of "
+            f"{r['label']} in schemas/labels.yaml; usually a boundary mistake"
+        ),
+    ),
+    Rule(
+        "label-unused",
+        "warning",
+        lambda r: f"no span in any annotation has the label {r['label']}",
+    ),
+)
+RULES: dict[str, Rule] = {rule.code: rule for rule in _ALL}
+
+# Field-level pandera checks (str_matches, isin) named by table and column.
+COLUMN_RULES = {
+    ("documents", "id"): "doc-id-invalid",
+    ("documents", "language"): "doc-language-invalid",
+    ("records", "status"): "status-invalid",
+    ("spans", "label"): "label-unknown",
+}

@@ -1,0 +1,192 @@
+"""The corpus and annotation files as Arrow tables, every row with the file and line it came from.
+
+Two readers give the same tables. The fast one is pyarrow's multi-threaded JSON reader; it is
+trusted with a file only when cheap whole-file checks prove that the careful reader would find
+nothing to report in it: valid UTF-8 without BOM, one JSON object per non-blank line (so row i
+is the i-th non-blank line), only known fields, the declared types, no nulls where none are
+allowed, and every required key present (in Arrow a missing key and a null look the same, so
+where a column has nulls the keys are counted, or probed with msgspec). Any doubt sends the
+file to the careful reader (`kinews.careful`), which locates each problem by line and keeps
+every good line.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from kinews.careful import read_carefully
+from kinews.errors import Problem
+from kinews.jsonl import assemble, empty, parse_lines, schema_of
+from kinews.records import (
+    ANNOTATION_FIELDS,
+    DOCUMENT_NULLABLE,
+    DOCUMENT_OPTIONAL,
+    DOCUMENT_REQUIRED,
+    DOCUMENTS_FILE,
+    annotation_files,
+)
+
+
+def _probe(name: str, required: tuple[str, ...], optional: tuple[str, ...] = ()):
+    """A decoder that fails on a line lacking a required key (or having an unknown one).
+
+    Raw values are skipped, not decoded: the probe only sees which keys each line has.
+    """
+    fields: list = [(f, msgspec.Raw) for f in required]
+    fields += [(f, msgspec.Raw, msgspec.UNSET) for f in optional]
+    return msgspec.json.Decoder(msgspec.defstruct(name, fields, forbid_unknown_fields=True))
+
+
+_PROBES = {
+    "documents": _probe(
+        "DocumentKeys", (*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE), DOCUMENT_OPTIONAL
+    ),
+    "records": _probe("RecordKeys", ANNOTATION_FIELDS),
+}
+# Required keys whose value may be null: only for these can Arrow not tell missing from null.
+_NULLABLE = {"documents": DOCUMENT_NULLABLE, "records": ("updated_at", "origin")}
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Every readable row of one kind, and the problems of the lines that were not readable."""
+
+    table: pa.Table  # kinews.jsonl.DOCUMENTS_SCHEMA or RECORDS_SCHEMA
+    problems: list[Problem] = field(default_factory=list)
+    careful: tuple[str, ...] = ()  # files that needed the careful reader
+
+
+def read_documents(root: Path, *, fast: bool = True) -> Tables:
+    """Read corpus/documents.jsonl under `root` (missing: an empty corpus).
+
+    `fast=False` reads carefully whatever the file (the tests compare both readers).
+    """
+    path = root / DOCUMENTS_FILE
+    return _read_all(root, [path] if path.exists() else [], "documents", fast)
+
+
+def read_records(root: Path, *, fast: bool = True) -> Tables:
+    """Read every annotations/*.jsonl under `root`."""
+    return _read_all(root, annotation_files(root), "records", fast)
+
+
+def _read_all(root: Path, paths: list[Path], kind: str, fast: bool) -> Tables:
+    problems: list[Problem] = []
+    careful: list[str] = []
+    tables = [pa.Table.from_pylist([], schema_of(kind))]
+    for path in paths:
+        tables.append(_read(root, path, kind, problems, careful, fast))
+    return Tables(pa.concat_tables(tables), problems, tuple(careful))
+
+
+def _read(
+    root: Path, path: Path, kind: str, problems: list[Problem], careful: list[str], fast: bool
+) -> pa.Table:
+    name = str(path.relative_to(root))
+    table = _fast(_map(path), kind, name) if fast else None
+    if table is None:
+        careful.append(name)
+        table = read_carefully(path, name, kind, problems)
+    return table
+
+
+# --- The fast reader ----------------------------------------------------------------------------
+
+
+def _map(path: Path) -> mmap.mmap | bytes:
+    """The file's bytes, mapped and faulted in at once: far fewer page faults than a read."""
+    with path.open("rb") as handle:
+        if not os.fstat(handle.fileno()).st_size:
+            return b""
+        populate = getattr(mmap, "MAP_POPULATE", 0)  # Linux only; elsewhere pages fault lazily
+        return mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_PRIVATE | populate, prot=mmap.PROT_READ)
+
+
+def _fast(data: mmap.mmap | bytes, kind: str, name: str) -> pa.Table | None:
+    """The file's table, or None when anything would need a located problem."""
+    if data[:3] == b"\xef\xbb\xbf" or not _is_utf8(data):
+        return None
+    found = _object_lines(data)
+    if found is None:
+        return None
+    lines, longest = found
+    if not lines:
+        return empty(kind)
+    table = parse_lines(data, kind, longest, len(lines))
+    if table is None or not _keys_present(data, table, kind):
+        return None
+    return assemble(table, kind, name, lines)
+
+
+def _keys_present(data: mmap.mmap | bytes, table: pa.Table, kind: str) -> bool:
+    """Whether every line has the required keys whose value may be null.
+
+    Arrow reads a missing key as null. Where the column has nulls, the keys are counted: in
+    annotation files with a regex (each line has the key at most once, pyarrow refuses repeated
+    keys, and no other object has a key of that name unless `origin` has one with the name in
+    it), else by the msgspec probe.
+    """
+    nulled = [n for n in _NULLABLE[kind] if n in table.column_names and table[n].null_count]
+    if not nulled:
+        return True
+    inner = _field_names(table.schema.field("origin").type) if kind == "records" else set()
+    if kind == "records" and not any(n in name for n in nulled for name in inner):
+        return all(
+            sum(1 for _ in re.finditer(rb'"%s"\s*:' % n.encode(), data)) == table.num_rows
+            for n in nulled
+        )
+    try:
+        _PROBES[kind].decode_lines(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+    return True
+
+
+def _field_names(kind: pa.DataType) -> set[str]:
+    """Every field name at any depth of a nested type."""
+    names: set[str] = set()
+    if pa.types.is_struct(kind):
+        for index in range(kind.num_fields):
+            names |= {kind.field(index).name, *_field_names(kind.field(index).type)}
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        names |= _field_names(kind.value_type)
+    return names
+
+
+def _is_utf8(data: mmap.mmap | bytes) -> bool:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _object_lines(data: mmap.mmap | bytes) -> tuple[list[int], int] | None:
+    """1-based numbers of the non-blank lines and the longest line's length, or None unless
+    each non-blank line is `{…}` on its own.
+
+    A line that starts with `{` and ends with `}` cannot continue on the next such line (that
+    would need a `,` or `:` at the seam), so with the row count checked, row i is the i-th of them.
+    """
+    lines: list[int] = []
+    number, start, size, longest = 0, 0, len(data), 0
+    while start < size:
+        end = data.find(b"\n", start)
+        end = size if end < 0 else end
+        longest = max(longest, end - start)
+        number += 1
+        if end > start and data[start] == 0x7B and data[end - 1] == 0x7D:  # { and }
+            lines.append(number)
+        elif data[start:end].decode("utf-8").strip():
+            return None  # not blank, not an object on one line: the careful reader explains
+        start = end + 1
+    return lines, longest
