@@ -15,12 +15,13 @@ dataset: $(VENV)/.kinews-installed
 test: $(VENV)/.kinews-dev-installed .venv-ls/.kinews-ls-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-$(VENV)/.kinews-installed: pyproject.toml
+$(VENV)/.kinews-installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
 # Label Studio for the integration tests, in its own venv (see scripts/label-studio).
@@ -28,5 +29,5 @@ $(VENV)/.kinews-installed: pyproject.toml
 	bash scripts/label-studio install
 
 $(VENV)/.kinews-dev-installed: $(VENV)/.kinews-installed
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@

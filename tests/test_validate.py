@@ -190,6 +190,16 @@ def test_usage_errors_exit_2(tmp_path, kinews):
     assert "scheme-missing" in result.output
 
 
+def test_an_empty_root_has_nothing_wrong_but_its_unused_labels(empty_root):
+    (empty_root / "corpus").mkdir()
+    (empty_root / "corpus" / "documents.jsonl").write_bytes(b"")
+    (empty_root / "annotations").mkdir()
+    (empty_root / "annotations" / "blank.jsonl").write_bytes(b"\n \n")
+    problems = validate(empty_root)
+    assert {(p.code, p.severity) for p in problems} == {("label-unused", "warning")}
+    assert len(problems) == len(LABELS)
+
+
 def test_the_repositorys_own_corpus_and_annotations_are_valid(kinews):
     result = kinews("validate", "--root", REPO)
     assert result.exit_code == 0, result.output

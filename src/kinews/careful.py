@@ -56,7 +56,10 @@ _Document = msgspec.defstruct(
     ],
     forbid_unknown_fields=True,
 )
-_STRICT = {"documents": msgspec.json.Decoder(_Document), "records": msgspec.json.Decoder(_Record)}
+_STRICT: dict[str, msgspec.json.Decoder[Any]] = {
+    "documents": msgspec.json.Decoder(_Document),
+    "records": msgspec.json.Decoder(_Record),
+}
 
 
 def read_carefully(path: Path, name: str, kind: str, problems: list[Problem]) -> pa.Table:

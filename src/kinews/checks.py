@@ -31,23 +31,25 @@ WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
 
 def document_facts(documents: pa.Table) -> pl.DataFrame:
     """One row per document line: its fields, the digest and NFC-ness of its text, duplicates."""
-    texts = documents["text"].combine_chunks()
-    frame = pl.from_arrow(documents).rechunk()  # one chunk: gathers from it stay cheap
+    frame = pl.from_arrow(documents)
     assert isinstance(frame, pl.DataFrame)
-    # Both scans of the whole text in one call: polars runs them side by side.
-    scans = frame.select(
-        suspect=pl.col("text").str.contains(_nfc_suspects()),
-        control=pl.col("text").str.contains(CONTROL),
+    frame = (
+        frame.with_columns(
+            digest=pl.Series(_digests(documents["text"].combine_chunks()), dtype=pl.Utf8)
+        )
+        # both scans of the whole text in one call: polars runs them side by side
+        .with_columns(
+            suspect=pl.col("text").str.contains(_nfc_suspects()),
+            control=pl.col("text").str.contains(CONTROL),
+        )
+        .rechunk()  # one chunk: gathers from it stay cheap
     )
     return frame.with_columns(
-        digest=pl.Series(_digests(texts), dtype=pl.Utf8),
-        nfc=pl.Series(_nfc(frame["text"], scans["suspect"]), dtype=pl.Boolean),
-        control=scans["control"],
-    ).with_columns(
+        nfc=pl.Series(_nfc(frame["text"], frame["suspect"]), dtype=pl.Boolean),
         first_line=pl.col("line").first().over("id"),
         same_text_id=pl.col("id").first().over("digest"),
         same_text_line=pl.col("line").first().over("digest"),
-    )
+    ).drop("suspect")
 
 
 def mark_annotated(docs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -91,10 +90,6 @@ def validate(
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
 ) -> None:
     """Check corpus and annotations; exit 1 on errors, listing every problem with its location."""
-    # polars' allocator (jemalloc) hands freed pages back to the system and faults them in
-    # again moments later: about 1 s of system time on 100,000 documents. A short-lived run
-    # keeps them instead. Takes effect only where polars is first imported below (the CLI).
-    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1")
     from kinews.validate import validate as run
 
     if format not in _FORMATS:

@@ -163,6 +163,7 @@ def _encoding(path: str) -> str:
 def _enumeration(
     name: str, description: str, names: list[str], data_type: str = "sc:Enumeration"
 ) -> dict[str, Any]:
+    data: list[dict[str, int | str]]
     if data_type == "cr:Split":
         fields = [("name", "sc:Text")]
         data = [{f"{name}/name": value} for value in names]

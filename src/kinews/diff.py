@@ -72,7 +72,9 @@ class SpanChange:
 
     @property
     def label(self) -> str:
-        return (self.new or self.old).label  # type: ignore[union-attr]
+        span = self.new or self.old
+        assert span is not None  # every span change has an old or a new span
+        return span.label
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ class ReleaseDiff:
             if isinstance(change, DocumentChange):
                 return (order[change.split], change.doc_id, -1, 0)
             span = change.old or change.new
-            return (order[change.split], change.doc_id, span.start, span.end)  # type: ignore[union-attr]
+            assert span is not None  # every span change has an old or a new span
+            return (order[change.split], change.doc_id, span.start, span.end)
 
         listed_spans = [c for c in self.spans if c.doc_id not in self._whole_documents()]
         return sorted([*self.documents, *listed_spans], key=key)
@@ -384,7 +387,9 @@ def _change_line(diff: ReleaseDiff, change: DocumentChange | SpanChange) -> str:
     if change.kind == "boundary-shifted":
         assert old and new
         return f"span boundary-shifted {old.render()} → {new.render()}"
-    return f"span {change.kind} {(new or old).render()}"  # type: ignore[union-attr]
+    span = new or old
+    assert span is not None  # every span change has an old or a new span
+    return f"span {change.kind} {span.render()}"
 
 
 def _ordered(found: Counter[str]) -> list[tuple[str, int]]:

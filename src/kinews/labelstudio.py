@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from xml.sax.saxutils import escape
 
 from kinews.errors import KinewsError, Problem, render_span
@@ -219,7 +219,8 @@ def convert_tasks(
     report = _Problems(file)
     for task in tasks:
         where = f"task {task.get('id')}"
-        data = task.get("data") if isinstance(task.get("data"), dict) else {}
+        raw_data = task.get("data")
+        data = raw_data if isinstance(raw_data, dict) else {}
         doc = _task_document(data, docs, by_text, options.text_key, where, report)
         if doc is None:
             continue
@@ -308,9 +309,10 @@ def _spans(
     options: Options,
     which: str,
     report: _Problems,
-) -> tuple[list[Span], list[str]]:
+) -> tuple[list[Span], list[object]]:
     spans: list[Span] = []
-    other: list[str] = []
+    # The `type` of each result that is not a span: any JSON value, None when it is missing.
+    other: list[object] = []
     known = set(scheme.label_names)
     for result in item.get("result") or ():
         if not isinstance(result, dict) or result.get("type") != "labels":
@@ -351,5 +353,5 @@ def _spans(
     return spans, other
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -42,31 +42,38 @@ class DocumentsTable(pa.DataFrameModel):
     annotated: pl.Boolean
 
     @pa.dataframe_check
+    @classmethod
     def doc_id_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("line") == pl.col("first_line"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_sha256_mismatch(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("sha256") == pl.col("digest"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_text_empty(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("text").str.contains(r"\S"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_text_not_normalised(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("nfc") & ~pl.col("text").str.contains("\r"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_text_control_char(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(~pl.col("control"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_text_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
         # The same id twice is doc-id-duplicate; this is the same text under another id.
         return data.lazyframe.select(pl.col("same_text_id") == pl.col("id"))
 
     @pa.dataframe_check
+    @classmethod
     def doc_unannotated(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("annotated"))
 
@@ -98,22 +105,27 @@ class RecordsTable(pa.DataFrameModel):
     gold: pl.Int64
 
     @pa.dataframe_check
+    @classmethod
     def doc_missing(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("current_sha256").is_not_null())
 
     @pa.dataframe_check
+    @classmethod
     def annotation_stale(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_ok(pl.col("current_sha256") == pl.col("doc_sha256")))
 
     @pa.dataframe_check
+    @classmethod
     def timestamp_invalid(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("timestamps_ok"))
 
     @pa.dataframe_check
+    @classmethod
     def annotator_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("same_annotator_record") == pl.col("record"))
 
     @pa.dataframe_check
+    @classmethod
     def needs_adjudication(cls, data: PolarsData) -> pl.LazyFrame:
         many = (pl.col("submitted") > 1) & (pl.col("gold") == 0)
         return data.lazyframe.select(~(many & pl.col("first_submitted")))
@@ -145,41 +157,50 @@ def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
         previous_end: pl.Int64 = pa.Field(nullable=True)  # furthest end of the spans before
 
         @pa.dataframe_check
+        @classmethod
         def span_empty(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(pl.col("start") < pl.col("end"))
 
         @pa.dataframe_check
+        @classmethod
         def span_out_of_bounds(cls, data: PolarsData) -> pl.LazyFrame:
             inside = (pl.col("start") >= 0) & (pl.col("end") <= pl.col("doc_length"))
             return data.lazyframe.select(_ok(inside | (pl.col("start") >= pl.col("end"))))
 
         @pa.dataframe_check
+        @classmethod
         def span_text_mismatch(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(pl.col("actual") == pl.col("text")))
 
         @pa.dataframe_check
+        @classmethod
         def span_whitespace(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(~pl.col("actual").str.contains(r"^\s|\s$")))
 
         @pa.dataframe_check
+        @classmethod
         def span_partial_word(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(~_partial_word()))
 
         @pa.dataframe_check
+        @classmethod
         def span_crosses_paragraph(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(~pl.col("actual").str.contains("\n")))
 
         @pa.dataframe_check
+        @classmethod
         def span_too_long(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(
                 _ok(pl.col("end") - pl.col("start") <= pl.col("max_length"))
             )
 
         @pa.dataframe_check
+        @classmethod
         def span_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(~pl.col("duplicate"))
 
         @pa.dataframe_check
+        @classmethod
         def span_overlap(cls, data: PolarsData) -> pl.LazyFrame:
             later = pl.col("start") >= pl.col("previous_end")
             return data.lazyframe.select(_ok(later | pl.col("duplicate")))

@@ -17,6 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from kinews import __version__
 from kinews.diff import release_version
@@ -31,6 +32,13 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 CHECKSUMS = "SHA256SUMS"
 # Created by the Hub with every repository; not part of a release, never deleted.
 HUB_OWN_FILES = frozenset({".gitattributes"})
+
+
+class _Repo(TypedDict):
+    """The arguments naming the repository in every HfApi call (typed for the `**` expansion)."""
+
+    repo_id: str
+    repo_type: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ def publish(plan: PublishPlan) -> PublishReport:
             "hub-token-missing", "no Hub token: set HF_TOKEN or run `hf auth login`"
         )
     api = HfApi(token=token, library_name="kinews", library_version=__version__)
-    repo = {"repo_id": plan.repo_id, "repo_type": "dataset"}
+    repo: _Repo = {"repo_id": plan.repo_id, "repo_type": "dataset"}
     try:
         try:
             refs = api.list_repo_refs(**repo)
@@ -148,12 +156,13 @@ def publish(plan: PublishPlan) -> PublishReport:
         }
         local = {f.path for f in plan.files}
         deleted = tuple(sorted(remote - local - HUB_OWN_FILES))
+        operations: list[CommitOperationAdd | CommitOperationDelete] = [
+            *(CommitOperationAdd(f.path, str(plan.release / f.path)) for f in plan.files),
+            *(CommitOperationDelete(path) for path in deleted),
+        ]
         commit = api.create_commit(
             **repo,
-            operations=[
-                *(CommitOperationAdd(f.path, str(plan.release / f.path)) for f in plan.files),
-                *(CommitOperationDelete(path) for path in deleted),
-            ],
+            operations=operations,
             commit_message=plan.message,
             commit_description=f"kinews dataset release {plan.version}",
             parent_commit=main,

@@ -115,6 +115,14 @@ _ALL = (
         ),
     ),
     Rule(
+        "gold-open-items",
+        "warning",
+        lambda r: (
+            f"{r['open']} open adjudication item(s): the document's gold record lacks the spans "
+            "still in dispute; resolve them (set `accept`) and re-run `kinews adjudicate`"
+        ),
+    ),
+    Rule(
         "needs-adjudication",
         "warning",
         lambda r: (

@@ -176,13 +176,13 @@ def push(
             progress(offset + len(batch), len(new))
     if gazetteer is not None:
         for doc in docs:
-            task = by_doc.get(doc.id)
-            versions = {p.get("model_version") for p in (task or {}).get("predictions") or ()}
-            if task is None or gazetteer.version in versions:
+            existing = by_doc.get(doc.id)
+            versions = {p.get("model_version") for p in (existing or {}).get("predictions") or ()}
+            if existing is None or gazetteer.version in versions:
                 continue
             for pred in predict(doc):
                 with _server(f"adding a prediction to the task of {doc.id}"):
-                    client.predictions.create(task=task["id"], **pred)
+                    client.predictions.create(task=existing["id"], **pred)
                 count += 1
     return PushReport(
         project.id,

@@ -61,10 +61,10 @@ def split_sentences(text: str, spans: Sequence[Span] = ()) -> list[Sentence]:
     cuts, breaks = _proposed_boundaries(text)
     edges = {edge for span in spans for edge in (span.start, span.end)}
     tokens = _cut_tokens(text, cuts | edges)
-    breaks = sorted(b for b in breaks if not any(s.start < b < s.end for s in spans))
+    kept_breaks = sorted(b for b in breaks if not any(s.start < b < s.end for s in spans))
     groups: dict[int, list[Token]] = {}
     for token in tokens:
-        groups.setdefault(bisect.bisect_right(breaks, token.start), []).append(token)
+        groups.setdefault(bisect.bisect_right(kept_breaks, token.start), []).append(token)
     return [
         Sentence(group[0].start, group[-1].end, tuple(group)) for _, group in sorted(groups.items())
     ]

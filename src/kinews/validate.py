@@ -10,13 +10,15 @@ span lengths) come from the scheme.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 
 from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
-from kinews.errors import Problem
+from kinews.errors import KinewsError, Problem
+from kinews.records import scan_jsonl
 from kinews.rules import RULES
 from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
 from kinews.tables import read_documents, read_records
@@ -48,6 +50,7 @@ def validate(root: Path) -> list[Problem]:
         problems += problems_of(RecordsTable, records, "records", docs, records)
         problems += problems_of(spans_table_model(scheme), spans, "spans", docs, records)
         problems += _unused_labels(root, scheme, spans)
+        problems += _open_worklist_items(root)
         problems += checking.result()
     return sorted(problems, key=_order)
 
@@ -74,6 +77,38 @@ def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Prob
             )
         )
     return problems
+
+
+def _open_worklist_items(root: Path) -> list[Problem]:
+    """One warning per document whose adjudication worklist still has open items."""
+    from kinews.adjudicate import WORKLIST_FILE, read_worklist
+
+    try:
+        read_worklist(root)  # a malformed worklist is reported, not skipped
+    except KinewsError as error:
+        return list(error.problems)
+    path = root / WORKLIST_FILE
+    if not path.exists():
+        return []
+    first: dict[str, int] = {}
+    counts: Counter[str] = Counter()
+    for line, item in scan_jsonl(path)[0]:
+        if item.get("accept") is None:
+            first.setdefault(item["doc_id"], line)
+            counts[item["doc_id"]] += 1
+    rule = RULES["gold-open-items"]
+    return [
+        Problem(
+            str(WORKLIST_FILE),
+            line,
+            doc_id,
+            None,
+            "gold-open-items",
+            rule.message({"open": counts[doc_id]}),
+            rule.severity,
+        )
+        for doc_id, line in first.items()
+    ]
 
 
 def _order(problem: Problem) -> tuple[str, int, str, str]:
