@@ -399,3 +399,119 @@ def test_drafts_are_counted_and_pulled_only_with_drafts(client, label_studio, ro
     assert record["origin"]["draft"] == draft.json()["id"]
     assert record["origin"]["annotation"] is None
     assert record["spans"] == [span("de-zwj", "Jena", "LOC")]
+
+
+@dataclass(frozen=True)
+class Dispute:
+    pseudonym: dict[str, str]  # "anna"/"ben" -> annotator-NN
+    tasks: dict[str, Any]  # doc_id -> task
+    annotations: dict[tuple[str, int], Any]
+
+
+def dispute_munich(client: Any, root: Path, title: str, kinews) -> Dispute:
+    """Two annotators agree on Bund and on de-umlaut; after the 🚀, one reads München as a
+    place, one as an org. Pulled and adjudicated, that is one open worklist item."""
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    users, tasks = two_annotators(client), tasks_by_doc(client, title)
+    readings = {
+        ("de-emoji", 0): [span("de-emoji", "München", "LOC"), span("de-emoji", "Bund", "ORG")],
+        ("de-emoji", 1): [span("de-emoji", "München", "ORG"), span("de-emoji", "Bund", "ORG")],
+        ("de-umlaut", 0): [span("de-umlaut", "Düsseldorf", "LOC")],
+        ("de-umlaut", 1): [span("de-umlaut", "Düsseldorf", "LOC")],
+    }
+    annotations = {
+        (doc_id, who): client.annotations.create(
+            id=tasks[doc_id].id, result=browser_result(spans), completed_by=users[who].id
+        )
+        for (doc_id, who), spans in readings.items()
+    }
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    adjudicated = kinews("adjudicate", "--root", root)
+    assert adjudicated.exit_code == 0, adjudicated.output
+    local = json.loads((root / PSEUDONYMS_FILE).read_text("utf-8"))
+    pseudonym = {"anna": local[users[0].email], "ben": local[users[1].email]}
+    return Dispute(pseudonym, tasks, annotations)
+
+
+def review_tabs(client: Any, task_id: int) -> dict[str, list[tuple[str, int, int, list[str]]]]:
+    """model_version -> the prediction's regions as (corpus text, start, end, labels)."""
+    task = client.tasks.get(task_id)
+    text = task.data["text"]
+    return {
+        p.model_version: [
+            (text[v["start"] : v["end"]], v["start"], v["end"], v["labels"])
+            for v in sorted((r["value"] for r in p.result), key=lambda v: v["start"])
+        ]
+        for p in task.predictions
+    }
+
+
+def test_push_review_attaches_every_annotators_candidates_once_to_the_disputed_document(
+    client, root, title, kinews
+):
+    dispute = dispute_munich(client, root, title, kinews)
+    anna, ben = dispute.pseudonym["anna"], dispute.pseudonym["ben"]
+
+    result = kinews("ls", "push", "--project", title, "--review", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert "1 documents with 1 open items: 0 tasks added, 2 review predictions attached" in (
+        result.output
+    )
+    tasks = tasks_by_doc(client, title)
+    assert len(tasks) == len(TEXTS)  # no task duplicated
+    assert all(not tasks[d].predictions for d in tasks if d != "de-emoji")  # others untouched
+    text = tasks["de-emoji"].data["text"]
+    munich = text.index("München")
+    assert munich == text.index("🚀") + 6  # code points: the rocket counts once
+    at, bund = (munich, munich + len("München")), (text.index("Bund"), text.index("Bund") + 4)
+    assert review_tabs(client, tasks["de-emoji"].id) == {
+        f"kinews-review {anna}": [("München", *at, ["LOC"]), ("Bund", *bund, ["ORG"])],
+        f"kinews-review {ben}": [("München", *at, ["ORG"]), ("Bund", *bund, ["ORG"])],
+    }
+
+    again = kinews("ls", "push", "--project", title, "--review", "--root", root)
+    assert "0 review predictions attached, 0 outdated removed, 1 up to date" in again.output
+    assert len(client.tasks.get(tasks["de-emoji"].id).predictions) == 2
+
+    # A project without the document gets just that one task, carrying the predictions.
+    other = f"{title} review"
+    fresh = kinews("ls", "push", "--project", other, "--review", "--root", root)
+    assert fresh.exit_code == 0, fresh.output
+    assert "1 tasks added, 2 review predictions attached" in fresh.output
+    [task] = tasks_by_doc(client, other).values()
+    assert task.data["doc_id"] == "de-emoji"
+    assert len(client.tasks.get(task.id).predictions) == 2
+
+
+def test_a_changed_worklist_replaces_review_predictions_and_ground_truth_closes_the_item(
+    client, root, title, kinews
+):
+    dispute = dispute_munich(client, root, title, kinews)
+    assert kinews("ls", "push", "--project", title, "--review", "--root", root).exit_code == 0
+    ben = dispute.pseudonym["ben"]
+    client.annotations.update(
+        id=dispute.annotations["de-emoji", 1].id,
+        result=browser_result(
+            [span("de-emoji", "München", "PER"), span("de-emoji", "Bund", "ORG")]
+        ),
+    )
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    assert kinews("adjudicate", "--root", root).exit_code == 0
+    changed = kinews("ls", "push", "--project", title, "--review", "--root", root)
+    assert "1 review predictions attached, 1 outdated removed, 0 up to date" in changed.output
+    task_id = dispute.tasks["de-emoji"].id
+    tabs = review_tabs(client, task_id)
+    assert len(tabs) == 2
+    assert [labels for _, _, _, labels in tabs[f"kinews-review {ben}"]] == [["PER"], ["ORG"]]
+
+    # The reviewer submits anna's reading and marks it ground truth: it becomes the gold.
+    chosen = [span("de-emoji", "München", "LOC"), span("de-emoji", "Bund", "ORG")]
+    client.annotations.create(id=task_id, result=browser_result(chosen), ground_truth=True)
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    assert kinews("adjudicate", "--root", root).exit_code == 0
+    gold_file = root / "annotations" / "gold-adjudicated.jsonl"
+    gold = {r["doc_id"]: r for r in map(json.loads, gold_file.read_text("utf-8").splitlines())}
+    assert gold["de-emoji"]["spans"] == chosen
+    closed = kinews("ls", "push", "--project", title, "--review", "--root", root)
+    assert "0 documents with 0 open items" in closed.output
+    assert len(review_tabs(client, task_id)) == 2  # a document without open items is untouched

@@ -421,13 +421,39 @@ def ls_push(
     update_changed: Annotated[
         bool, typer.Option("--update-changed", help="Update tasks whose document text changed.")
     ] = False,
+    review: Annotated[
+        bool,
+        typer.Option("--review", help="Attach the open worklist items' candidates as predictions."),
+    ] = False,
     root: LsRoot = None,
 ) -> None:
-    """Create or update the project and import one task per document not yet in it."""
+    """Create or update the project and import one task per document not yet in it.
+
+    With --review, instead put the documents with open worklist items up for review.
+    """
     from rich.progress import Progress
 
-    from kinews.sessions import connect, push
+    from kinews.sessions import connect, push, push_review
 
+    if review:
+        if predictions or update_changed:
+            raise typer.BadParameter("--review goes alone (no --predictions, --update-changed)")
+        try:
+            reviewed = push_review(connect(), _ls_root(ctx, root), project)
+        except KinewsError as error:
+            raise _fail(error) from None
+        verb = "created" if reviewed.project_created else "found"
+        out.print(f"{verb} project {project!r} (id {reviewed.project_id})", markup=False)
+        if reviewed.config_updated:
+            out.print("updated the labelling config from the scheme")
+        for doc_id, reason in reviewed.skipped:
+            out.print(f"skipped {doc_id}: {reason}", markup=False)
+        out.print(
+            f"{len(reviewed.documents)} documents with {reviewed.open_items} open items: "
+            f"{len(reviewed.added)} tasks added, {reviewed.attached} review predictions attached, "
+            f"{reviewed.replaced} outdated removed, {len(reviewed.up_to_date)} up to date"
+        )
+        return
     try:
         with Progress(console=err, transient=True) as bar:
             job = bar.add_task("importing tasks", total=None)
