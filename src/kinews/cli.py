@@ -433,7 +433,8 @@ def ls_push(
     """
     from rich.progress import Progress
 
-    from kinews.sessions import connect, push, push_review
+    from kinews.review import push_review
+    from kinews.sessions import connect, push
 
     if review:
         if predictions or update_changed:

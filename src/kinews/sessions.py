@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from kinews import labelstudio
-from kinews.adjudicate import GOLD_FILE, Item, open_items, read_worklist
 from kinews.errors import KinewsError, Problem
 from kinews.gazetteer import build_gazetteer, match_gazetteer
 from kinews.pseudonyms import Pseudonyms
@@ -28,7 +27,6 @@ from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,
     Document,
-    Span,
     annotation_from_json,
     dumps,
     load_annotations,
@@ -58,7 +56,7 @@ def connect() -> Any:
 
 
 @contextmanager
-def _server(action: str) -> Iterator[None]:
+def server_call(action: str) -> Iterator[None]:
     """Turn the client's errors into a located problem (its messages never carry the key)."""
     from label_studio_sdk.core.api_error import ApiError
 
@@ -82,7 +80,7 @@ def _json(model: Any) -> dict[str, Any]:
 
 def find_project(client: Any, title: str) -> Any | None:
     """The project with exactly this title. Raises KinewsError if several have it."""
-    with _server("listing projects"):
+    with server_call("listing projects"):
         found = [p for p in client.projects.list() if p.title == title]
     if len(found) > 1:
         ids = ", ".join(str(p.id) for p in found)
@@ -94,7 +92,7 @@ def find_project(client: Any, title: str) -> Any | None:
 
 def list_tasks(client: Any, project_id: int) -> list[dict[str, Any]]:
     """Every task of a project with its annotations, drafts and predictions, sorted by id."""
-    with _server(f"listing the tasks of project {project_id}"):
+    with server_call(f"listing the tasks of project {project_id}"):
         tasks = [_json(t) for t in client.tasks.list(project=project_id, fields="all")]
     for task in tasks:  # the server's order varies; pseudonyms are assigned in this order
         for key in ("annotations", "drafts"):
@@ -134,7 +132,7 @@ def push(
     server error.
     """
     docs = [d.doc for d in load_documents(root)]
-    project, created, config_updated, by_doc = _open_project(client, root, title)
+    project, created, config_updated, by_doc = open_project(client, root, title)
     gazetteer = build_gazetteer(r.ann for r in load_annotations(root)) if predictions else None
 
     def predict(doc: Document) -> list[dict[str, Any]]:
@@ -149,7 +147,7 @@ def push(
     annotated_before: list[str] = []
     if update_changed:
         for doc in changed:
-            with _server(f"updating the task of {doc.id}"):
+            with server_call(f"updating the task of {doc.id}"):
                 client.tasks.update(str(by_doc[doc.id]["id"]), data=labelstudio.document_task(doc))
             updated.append(doc.id)
             if by_doc[doc.id].get("annotations"):
@@ -158,7 +156,7 @@ def push(
     for offset in range(0, len(new), BATCH):
         batch = new[offset : offset + BATCH]
         payload = [{"data": labelstudio.document_task(d), "predictions": predict(d)} for d in batch]
-        with _server("importing tasks"):
+        with server_call("importing tasks"):
             client.projects.import_tasks(project.id, request=payload, return_task_ids=True)
         count += sum(len(p["predictions"]) for p in payload)
         if progress:
@@ -170,7 +168,7 @@ def push(
             if existing is None or gazetteer.version in versions:
                 continue
             for pred in predict(doc):
-                with _server(f"adding a prediction to the task of {doc.id}"):
+                with server_call(f"adding a prediction to the task of {doc.id}"):
                     client.predictions.create(task=existing["id"], **pred)
                 count += 1
     return PushReport(
@@ -187,7 +185,7 @@ def push(
     )
 
 
-def _open_project(
+def open_project(
     client: Any, root: Path, title: str
 ) -> tuple[Any, bool, bool, dict[str, dict[str, Any]]]:
     """Get or create the project, update its config; (project, created, config updated, tasks
@@ -195,7 +193,7 @@ def _open_project(
     config = labelstudio.label_config(load_scheme(root))
     project, created, config_updated = find_project(client, title), False, False
     if project is None:
-        with _server("creating the project"):
+        with server_call("creating the project"):
             project = client.projects.create(title=title, label_config=config)
         created = True
     tasks = list_tasks(client, project.id)
@@ -243,158 +241,8 @@ def _update_config(client: Any, project: Any, config: str, tasks: list[dict[str,
         raise KinewsError.single(
             "ls-config-refused", f"Label Studio refuses the new config: {err.body}"
         ) from err
-    with _server("updating the labelling config"):
+    with server_call("updating the labelling config"):
         client.projects.update(project.id, label_config=config)
-
-
-# --- Review: disagreements back into Label Studio ------------------------------------------------
-
-REVIEW_VERSION = "kinews-review "  # + the annotator's pseudonym: the name of the prediction's tab
-
-
-@dataclass(frozen=True)
-class ReviewReport:
-    project_id: int
-    project_created: bool
-    config_updated: bool
-    documents: tuple[str, ...]  # documents with open worklist items that got review predictions
-    open_items: int  # open items of those documents
-    added: tuple[str, ...]  # of those, documents that had no task yet
-    attached: int  # predictions sent
-    replaced: int  # review predictions of an older worklist removed
-    up_to_date: tuple[str, ...]  # documents whose task already carried exactly these predictions
-    skipped: tuple[tuple[str, str], ...]  # (doc_id, reason): nothing sent for these
-
-
-def review_predictions(
-    doc: Document, items: list[Item], gold: tuple[Span, ...]
-) -> list[dict[str, Any]]:
-    """One prediction per annotator of a document's open worklist items, in the labelling config.
-
-    Each holds the gold spans outside the disputed regions plus, inside them, exactly the
-    candidates that annotator proposed (nothing where they proposed "no entity"); its
-    `model_version` is `kinews-review <pseudonym>`. So every candidate shows up, and a reviewer
-    in Label Studio flips between the annotators' tabs to compare whole readings, and can start
-    a new annotation from the closest one, fix the regions and mark it ground truth, which
-    `kinews adjudicate` then takes as the gold. One prediction per candidate would instead give
-    a tab per span, none of them a reading to start from. Span texts come from `doc`.
-
-    Raises KinewsError (`ls-review-email`) for an annotator named by an e-mail address.
-    """
-    regions = [(item.start, item.end) for item in items if item.accept is None]
-
-    def disputed(span: Span) -> bool:
-        return any(span.start < end and start < span.end for start, end in regions)
-
-    proposed: dict[str, list[Span]] = {}
-    for item in items:
-        if item.accept is not None:
-            continue
-        for candidate in item.candidates:
-            for name in candidate.proposed_by:
-                spans = proposed.setdefault(name, [])
-                if candidate.span is not None:
-                    s = candidate.span
-                    spans.append(Span(s.start, s.end, s.label, doc.text[s.start : s.end]))
-    emails = sorted(name for name in proposed if "@" in name)
-    if emails:
-        raise KinewsError.single(
-            "ls-review-email",
-            f"{len(emails)} annotator(s) of the worklist are named by e-mail; review tasks "
-            "carry pseudonyms only (pull them through `kinews ls pull` or `ls import`)",
-            doc_id=doc.id,
-        )
-    agreed = [s for s in gold if not disputed(s)]
-    return [
-        labelstudio.prediction(sorted(agreed + spans), REVIEW_VERSION + name)
-        for name, spans in sorted(proposed.items())
-    ]
-
-
-def _prediction_key(prediction: dict[str, Any]) -> tuple[Any, ...]:
-    regions = sorted(
-        (value.get("start"), value.get("end"), tuple(value.get("labels") or ()))
-        for result in prediction.get("result") or ()
-        for value in [result.get("value") or {}]
-    )
-    return prediction.get("model_version"), tuple(regions)
-
-
-def push_review(client: Any, root: Path, title: str) -> ReviewReport:
-    """Attach every annotator's reading of the open worklist items to the documents' tasks.
-
-    Same project as `push`: a document's task is looked up by `data.doc_id` and gets the
-    predictions of `review_predictions`; a document without a task is imported with them. Review
-    predictions already on a task are not sent again; ones of an older worklist are removed.
-    Documents without open items are not touched. Raises KinewsError when the worklist or the
-    records are malformed, on an annotator named by e-mail, or on a server error.
-    """
-    counts = open_items(root)
-    docs = {d.doc.id: d.doc for d in load_documents(root)}
-    items: dict[str, list[Item]] = {}
-    for item in read_worklist(root):
-        items.setdefault(item.doc_id, []).append(item)
-    gold = {
-        r.ann.doc_id: r.ann.spans
-        for r in load_annotations(root)
-        if r.file == str(GOLD_FILE) and r.ann.status == "gold"
-    }
-    skipped: list[tuple[str, str]] = []
-    wanted: dict[str, list[dict[str, Any]]] = {}
-    for doc_id in sorted(counts):
-        doc = docs.get(doc_id)
-        if doc is None or any(i.doc_sha256 != doc.sha256 for i in items[doc_id]):
-            skipped.append((doc_id, "the worklist is older than the document: re-run adjudicate"))
-            continue
-        wanted[doc_id] = review_predictions(doc, items[doc_id], gold.get(doc_id, ()))
-    project, created, config_updated, by_doc = _open_project(client, root, title)
-    added, up_to_date, documents = [], [], []
-    attached = replaced = 0
-    for doc_id, predictions in wanted.items():
-        doc, task = docs[doc_id], by_doc.get(doc_id)
-        if task is None:
-            payload = [{"data": labelstudio.document_task(doc), "predictions": predictions}]
-            with _server(f"importing the task of {doc_id}"):
-                client.projects.import_tasks(project.id, request=payload, return_task_ids=True)
-            added.append(doc_id)
-            documents.append(doc_id)
-            attached += len(predictions)
-            continue
-        if task["data"].get("text") != doc.text:
-            skipped.append((doc_id, "its task has an older text: push --update-changed first"))
-            continue
-        documents.append(doc_id)
-        keys = {_prediction_key(p) for p in predictions}
-        ours = [
-            p
-            for p in task.get("predictions") or ()
-            if str(p.get("model_version") or "").startswith(REVIEW_VERSION)
-        ]
-        present = {_prediction_key(p) for p in ours}
-        outdated = [p for p in ours if _prediction_key(p) not in keys]
-        for old in outdated:
-            with _server(f"removing an outdated review prediction of {doc_id}"):
-                client.predictions.delete(id=old["id"])
-        missing = [p for p in predictions if _prediction_key(p) not in present]
-        for prediction in missing:
-            with _server(f"adding a review prediction to the task of {doc_id}"):
-                client.predictions.create(task=task["id"], **prediction)
-        attached += len(missing)
-        replaced += len(outdated)
-        if not missing and not outdated:
-            up_to_date.append(doc_id)
-    return ReviewReport(
-        project.id,
-        created,
-        config_updated,
-        tuple(documents),
-        sum(counts[d] for d in documents),
-        tuple(added),
-        attached,
-        replaced,
-        tuple(up_to_date),
-        tuple(sorted(skipped)),
-    )
 
 
 # --- Pull and import ----------------------------------------------------------------------------
@@ -428,7 +276,7 @@ def pull(
     project = find_project(client, title)
     if project is None:
         raise KinewsError.single("ls-project-missing", f"no project titled {title!r}")
-    with _server("reading the server version and users"):
+    with server_call("reading the server version and users"):
         version = client.versions.get().release
         emails = {u.id: u.email for u in client.users.list()}
     tasks = list_tasks(client, project.id)
