@@ -324,6 +324,32 @@ def test_what_the_fast_reader_cannot_tell_goes_to_the_careful_one(change, code, 
     ]
 
 
+def test_a_document_without_a_key_that_is_null_elsewhere_goes_to_the_careful_reader(tmp_path):
+    # The fast reader counts the keys of nullable columns; a missing one must not pass as null.
+    root = case_root("base", tmp_path)
+    corpus = root / "corpus" / "documents.jsonl"
+    lines = [json.loads(line) for line in corpus.read_text("utf-8").splitlines()]
+    lines[1] = {k: v for k, v in lines[1].items() if k != "url"}
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines), "utf-8")
+    assert careful_files(root) == ("corpus/documents.jsonl",)
+    assert [(p.file, p.line, p.code) for p in validate(root)] == [
+        ("annotations/gold.jsonl", 2, "doc-missing"),  # the document line was not readable
+        ("corpus/documents.jsonl", 2, "field-missing"),
+    ]
+
+
+def test_a_key_the_count_misses_is_still_found_and_read_fast(tmp_path):
+    # `"\u0075rl"` is `"url"`: the key count falls short, and the exact probe settles it.
+    root = case_root("base", tmp_path)
+    corpus = root / "corpus" / "documents.jsonl"
+    lines = corpus.read_text("utf-8").splitlines()
+    lines[1] = lines[1].replace('"url": null', '"\\u0075rl": null')
+    assert '"\\u0075rl": null' in lines[1]
+    corpus.write_text("\n".join(lines) + "\n", "utf-8")
+    assert careful_files(root) == ()
+    assert validate(root) == []
+
+
 @st.composite
 def jsonl_layouts(draw, lines):
     """The lines with blank and whitespace-only lines drawn in between."""

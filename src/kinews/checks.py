@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kinews.jsonl import memory_pool
 from kinews.scheme import Scheme
 
 # BCP 47 as far as a corpus needs it: language, optional script and region (de, de-CH, zh-Hant-TW).
@@ -31,25 +32,36 @@ WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
 
 def document_facts(documents: pa.Table) -> pl.DataFrame:
     """One row per document line: its fields, the digest and NFC-ness of its text, duplicates."""
-    frame = pl.from_arrow(documents)
+    texts = documents["text"].combine_chunks(memory_pool())
+    frame = pl.from_arrow(documents.set_column(documents.column_names.index("text"), "text", texts))
     assert isinstance(frame, pl.DataFrame)
-    frame = (
-        frame.with_columns(
-            digest=pl.Series(_digests(documents["text"].combine_chunks()), dtype=pl.Utf8)
-        )
-        # both scans of the whole text in one call: polars runs them side by side
-        .with_columns(
-            suspect=pl.col("text").str.contains(_nfc_suspects()),
-            control=pl.col("text").str.contains(CONTROL),
-        )
-        .rechunk()  # one chunk: gathers from it stay cheap
-    )
+    frame = frame.rechunk()  # one chunk: gathers from it stay cheap
+    suspect, control = _scan(frame["text"])
     return frame.with_columns(
-        nfc=pl.Series(_nfc(frame["text"], frame["suspect"]), dtype=pl.Boolean),
+        digest=pl.Series(_digests(texts), dtype=pl.Utf8),
+        nfc=pl.Series(_nfc(frame["text"], suspect), dtype=pl.Boolean),
+        control=pl.Series(control, dtype=pl.Boolean),
+    ).with_columns(
         first_line=pl.col("line").first().over("id"),
         same_text_id=pl.col("id").first().over("digest"),
         same_text_line=pl.col("line").first().over("digest"),
-    ).drop("suspect")
+    )
+
+
+def _scan(texts: pl.Series) -> tuple[list[int], np.ndarray]:
+    """The rows whose text NFC could change, and whether each text has a control character.
+
+    One regex pass over all texts finds either kind of character; only the few texts it flags
+    are searched again to tell which.
+    """
+    flagged = texts.str.contains(f"{_nfc_suspects()}|{CONTROL}").fill_null(False).arg_true()
+    control = np.zeros(len(texts), dtype=bool)
+    if not len(flagged):
+        return [], control
+    some = texts.gather(flagged)
+    control[flagged.to_numpy()] = some.str.contains(CONTROL).to_numpy()
+    suspect = flagged.filter(some.str.contains(_nfc_suspects())).to_list()
+    return suspect, control
 
 
 def mark_annotated(docs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
@@ -66,10 +78,10 @@ def _digests(texts: pa.StringArray) -> list[str]:
     return [hashlib.sha256(data[a:b]).hexdigest() for a, b in itertools.pairwise(offsets)]
 
 
-def _nfc(texts: pl.Series, suspects: pl.Series) -> list[bool]:
+def _nfc(texts: pl.Series, suspect: list[int]) -> list[bool]:
     """Whether each text is NFC; only texts with a character that NFC can change are decoded."""
     nfc = [True] * len(texts)
-    for index in suspects.fill_null(False).arg_true().to_list():
+    for index in suspect:
         nfc[index] = unicodedata.is_normalized("NFC", texts[index])
     return nfc
 
@@ -118,7 +130,9 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
             pl.col("line").alias("doc_line"),
         )
     )
-    stamps = set(frame["created_at"].to_list()) | set(frame["updated_at"].drop_nulls().to_list())
+    stamps = set(frame["created_at"].unique().to_list()) | set(
+        frame["updated_at"].drop_nulls().unique().to_list()
+    )
     bad = pl.Series([s for s in stamps if not is_timestamp(s)], dtype=pl.Utf8).implode()
     submitted = pl.col("status") == "submitted"
     group = ["doc_id", "annotator", "status"]
@@ -149,18 +163,22 @@ def span_facts(
     records_table: pa.Table, records: pl.DataFrame, docs: pl.DataFrame, scheme: Scheme
 ) -> pl.DataFrame:
     """One row per span, in (record, start, end) order, with what its document has there."""
-    lists = records_table["spans"].combine_chunks()
-    flat = pc.list_flatten(lists)
-    labels = pc.dictionary_encode(flat.field("label"))
+    pool = memory_pool()
+    lists = records_table["spans"].combine_chunks(pool)
+    flat = pc.list_flatten(lists, memory_pool=pool)
+    labels = pc.dictionary_encode(flat.field("label"), memory_pool=pool)
     limits = {label.name: label.max_length for label in scheme.labels}
     max_length = pc.take(
         pa.array([limits.get(name) for name in labels.dictionary.to_pylist()], pa.int64()),
         labels.indices,
+        memory_pool=pool,
     )
     spans = pl.from_arrow(
         pa.table(
             {
-                "record": pc.list_parent_indices(lists).cast(pa.int64()),
+                "record": pc.list_parent_indices(lists, memory_pool=pool).cast(
+                    pa.int64(), memory_pool=pool
+                ),
                 **{name: flat.field(name) for name in ("start", "end", "label", "text")},
                 "max_length": max_length,
             }

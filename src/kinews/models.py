@@ -24,6 +24,9 @@ def _ok(expression: pl.Expr) -> pl.Expr:
     return expression.fill_null(True)
 
 
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
 class DocumentsTable(pa.DataFrameModel):
     """One row per line of corpus/documents.jsonl, with facts computed from its text."""
 
@@ -118,6 +121,12 @@ class RecordsTable(pa.DataFrameModel):
     @classmethod
     def timestamp_invalid(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("timestamps_ok"))
+
+    @pa.dataframe_check
+    @classmethod
+    def annotator_email(cls, data: PolarsData) -> pl.LazyFrame:
+        # An e-mail must never reach annotations/ or a release: pseudonyms only.
+        return data.lazyframe.select(~pl.col("annotator").str.contains(EMAIL_PATTERN))
 
     @pa.dataframe_check
     @classmethod

@@ -115,6 +115,15 @@ _ALL = (
         ),
     ),
     Rule(
+        "annotator-email",
+        "error",
+        lambda r: (
+            f"annotator {r['annotator']!r} looks like an e-mail address; records carry "
+            "pseudonyms only (annotator-01, …): `kinews ls pull` maps e-mails to pseudonyms in "
+            "the ignored .kinews-local/annotators.json"
+        ),
+    ),
+    Rule(
         "gold-open-items",
         "warning",
         lambda r: (

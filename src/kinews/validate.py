@@ -13,15 +13,16 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
 from kinews.errors import KinewsError, Problem
 from kinews.records import scan_jsonl
 from kinews.rules import RULES
 from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
 from kinews.tables import read_documents, read_records
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def validate(root: Path) -> list[Problem]:
@@ -30,21 +31,23 @@ def validate(root: Path) -> list[Problem]:
     Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme.
     """
     scheme = load_scheme(root)
-    # Two lanes on two cores: pyarrow parses the annotations (without the GIL) while this
-    # thread hashes and normalises the documents; later the documents' checks (polars, also
-    # without the GIL) run beside the spans'.
-    with ThreadPoolExecutor(max_workers=1) as lane:
-        reading = lane.submit(read_records, root)
-        # Imported here, not above: pandera (and the pandas it pulls in) loads while the
-        # annotations are being parsed.
-        from kinews.models import DocumentsTable, RecordsTable, problems_of, spans_table_model
+    # Imported here, not at the top: commands that never validate need not load pandera.
+    from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
+    from kinews.models import DocumentsTable, RecordsTable, problems_of, spans_table_model
 
-        documents = read_documents(root)
+    # pyarrow parses both kinds of file at once (without the GIL, on both cores); this thread
+    # hashes and normalises the documents as soon as they are read, while the annotations are
+    # still parsing; later the documents' checks (polars, also without the GIL) run beside the
+    # spans'.
+    with ThreadPoolExecutor(max_workers=2) as lanes:
+        reading = lanes.submit(read_records, root)
+        reading_documents = lanes.submit(read_documents, root)
+        documents = reading_documents.result()
         docs = document_facts(documents.table)
         read = reading.result()
         records = record_facts(read.table, docs)
         docs = mark_annotated(docs, records)
-        checking = lane.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
+        checking = lanes.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
         spans = span_facts(read.table, records, docs, scheme)
         problems = [*documents.problems, *read.problems]
         problems += problems_of(RecordsTable, records, "records", docs, records)
