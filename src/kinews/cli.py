@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -23,6 +23,8 @@ Root = Annotated[
         "--root", help="Dataset root holding corpus/, annotations/, schemas/.", file_okay=False
     ),
 ]
+# The report formats of the commands that print a report; click refuses anything else (exit 2).
+TextOrJson = Annotated[Literal["text", "json"], typer.Option("--format", help="text or json.")]
 
 
 def _fail(error: KinewsError, code: int = 1) -> typer.Exit:
@@ -210,14 +212,12 @@ def build(
 def diff(
     old_release: Annotated[Path, typer.Argument(help="The older release folder.")],
     new_release: Annotated[Path, typer.Argument(help="The newer release folder.")],
-    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    format: TextOrJson = "text",
     root: Root = Path("."),
 ) -> None:
     """Span-aware diff of two releases: documents and spans per split and label, totals first."""
     from kinews.diff import diff_releases, render_json, render_text
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
     try:
         result = diff_releases(root / old_release, root / new_release)
     except KinewsError as error:
@@ -289,14 +289,12 @@ def publish(
 @app.command()
 def agree(
     by_label: Annotated[bool, typer.Option("--by-label", help="Entity F1 per label too.")] = False,
-    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    format: TextOrJson = "text",
     root: Root = Path("."),
 ) -> None:
     """Inter-annotator agreement over documents with two or more annotators."""
     from kinews.agreement import agree as run
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
     try:
         report = run(root)
     except KinewsError as error:
