@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import unicodedata
-from datetime import datetime
 from functools import cache
 
 import numpy as np
@@ -20,10 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kinews.jsonl import memory_pool
+from kinews.rules import is_timestamp
 from kinews.scheme import Scheme
 
-# BCP 47 as far as a corpus needs it: language, optional script and region (de, de-CH, zh-Hant-TW).
-LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 # Control characters other than \t and \n (\r is reported as not normalised).
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 # A character that can continue a word: letters, digits and combining marks.
@@ -32,13 +30,12 @@ WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
 
 def document_facts(documents: pa.Table) -> pl.DataFrame:
     """One row per document line: its fields, the digest and NFC-ness of its text, duplicates."""
-    texts = documents["text"].combine_chunks(memory_pool())
-    frame = pl.from_arrow(documents.set_column(documents.column_names.index("text"), "text", texts))
+    frame = pl.from_arrow(documents)
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.rechunk()  # one chunk: gathers from it stay cheap
+    frame = frame.rechunk()  # one chunk of string views (the text stays where it is)
     suspect, control = _scan(frame["text"])
     return frame.with_columns(
-        digest=pl.Series(_digests(texts), dtype=pl.Utf8),
+        digest=pl.Series(_digests(documents["text"]), dtype=pl.Utf8),
         nfc=pl.Series(_nfc(frame["text"], suspect), dtype=pl.Boolean),
         control=pl.Series(control, dtype=pl.Boolean),
     ).with_columns(
@@ -69,13 +66,16 @@ def mark_annotated(docs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     return docs.with_columns(annotated=pl.col("id").is_in(records["doc_id"].unique().implode()))
 
 
-def _digests(texts: pa.StringArray) -> list[str]:
-    """sha256 of each text's UTF-8 bytes, hashed in place from the Arrow buffer (no copies)."""
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[
-        texts.offset : texts.offset + len(texts) + 1
-    ].tolist()
-    data = memoryview(texts.buffers()[2] or b"")
-    return [hashlib.sha256(data[a:b]).hexdigest() for a, b in itertools.pairwise(offsets)]
+def _digests(texts: pa.ChunkedArray) -> list[str]:
+    """sha256 of each text's UTF-8 bytes, hashed in place from the Arrow buffers (no copies)."""
+    digests = []
+    for chunk in texts.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ].tolist()
+        data = memoryview(chunk.buffers()[2] or b"")
+        digests += [hashlib.sha256(data[a:b]).hexdigest() for a, b in itertools.pairwise(offsets)]
+    return digests
 
 
 def _nfc(texts: pl.Series, suspect: list[int]) -> list[bool]:
@@ -149,14 +149,6 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
             first_submitted=submitted & (submitted.cast(pl.Int64).cum_sum().over("doc_id") == 1),
         )
     )
-
-
-def is_timestamp(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def span_facts(

@@ -12,11 +12,11 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
-from kinews.checks import LANGUAGE_PATTERN, WORD_CHAR, word_at
+from kinews.checks import WORD_CHAR, word_at
 from kinews.errors import Problem, render_span
 from kinews.ingest import ID_PATTERN
 from kinews.records import STATUSES
-from kinews.rules import COLUMN_RULES, RULES
+from kinews.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
 from kinews.scheme import Scheme
 
 

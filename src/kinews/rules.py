@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from kinews.checks import LANGUAGE_PATTERN, is_timestamp
 from kinews.errors import Severity
 from kinews.ingest import ID_PATTERN
 from kinews.records import STATUSES
 
 Row = dict[str, Any]
+
+# BCP 47 as far as a corpus needs it: language, optional script and region (de, de-CH, zh-Hant-TW).
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+
+
+def is_timestamp(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

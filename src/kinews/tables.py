@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from kinews.careful import read_carefully
 from kinews.errors import Problem
-from kinews.jsonl import assemble, empty, parse_lines, schema_of
+from kinews.jsonl import assemble, empty, parse_lines
 from kinews.records import (
     ANNOTATION_FIELDS,
     DOCUMENT_NULLABLE,
@@ -81,10 +81,9 @@ def read_records(root: Path, *, fast: bool = True) -> Tables:
 def _read_all(root: Path, paths: list[Path], kind: str, fast: bool) -> Tables:
     problems: list[Problem] = []
     careful: list[str] = []
-    tables = [pa.Table.from_pylist([], schema_of(kind))]
-    for path in paths:
-        tables.append(_read(root, path, kind, problems, careful, fast))
-    return Tables(pa.concat_tables(tables), problems, tuple(careful))
+    tables = [_read(root, path, kind, problems, careful, fast) for path in paths]
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0] if tables else empty(kind)
+    return Tables(table, problems, tuple(careful))
 
 
 def _read(
@@ -117,42 +116,38 @@ def _fast(data: mmap.mmap | bytes, kind: str, name: str) -> pa.Table | None:
     found = _object_lines(data)
     if found is None:
         return None
-    lines, longest = found
-    if not lines:
+    lines, starts, longest = found
+    if not len(lines):
         return empty(kind)
     table = parse_lines(data, kind, longest, len(lines))
-    if table is None or not _keys_present(data, table, kind):
+    if table is None or not _keys_present(data, starts, table, kind):
         return None
     return assemble(table, kind, name, lines)
 
 
-def _keys_present(data: mmap.mmap | bytes, table: pa.Table, kind: str) -> bool:
+def _keys_present(data: mmap.mmap | bytes, starts: np.ndarray, table: pa.Table, kind: str) -> bool:
     """Whether every line has the required keys whose value may be null.
 
-    Arrow reads a missing key as null. Where the column has nulls, the keys are counted with a
-    regex: each line has the key at most once (pyarrow refuses repeated keys), and a match is
-    always that key (a quote inside a string is escaped, and a key ending in it is a field
-    pyarrow would have reported), unless `origin` has a key with the name in it. A count that
-    falls short (a key written with escapes) and such an `origin` leave it to the msgspec probe.
+    Arrow reads a missing key as null. Where the column has nulls, each line (it starts at the
+    byte offset in `starts`) is searched for `"key":` (RE2, without the GIL). A match is always
+    that key: a quote inside a string is escaped, and a key ending in it is a field pyarrow would
+    have reported, unless `origin` has a key with the name in it. A line without a match (the
+    key written with escapes) and such an `origin` leave it to the msgspec probe.
     """
     nulled = [n for n in _NULLABLE[kind] if n in table.column_names and table[n].null_count]
     if not nulled:
         return True
     inner = _field_names(table.schema.field("origin").type) if kind == "records" else set()
-    if not any(n in name for n in nulled for name in inner) and all(
-        _count(data, rf'"{n}"\s*:') == table.num_rows for n in nulled
-    ):
-        return True
+    if not any(n in name for n in nulled for name in inner):
+        offsets = pa.py_buffer(np.append(starts, len(data)).astype(np.int64))
+        lines = pa.LargeStringArray.from_buffers(len(starts), offsets, pa.py_buffer(data))
+        if all(pc.all(pc.match_substring_regex(lines, rf'"{n}"\s*:')).as_py() for n in nulled):
+            return True
     try:
         _PROBES[kind].decode_lines(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return False
     return True
-
-
-def _count(data: mmap.mmap | bytes, pattern: str) -> int:
-    """Matches of `pattern` in the whole file (RE2, without the GIL)."""
-    return pc.count_substring_regex(_whole(data), pattern)[0].as_py()
 
 
 def _whole(data: mmap.mmap | bytes) -> pa.LargeStringArray:
@@ -180,23 +175,26 @@ def _is_utf8(data: mmap.mmap | bytes) -> bool:
     return True
 
 
-def _object_lines(data: mmap.mmap | bytes) -> tuple[list[int], int] | None:
-    """1-based numbers of the non-blank lines and the longest line's length, or None unless
-    each non-blank line is `{…}` on its own.
+def _object_lines(data: mmap.mmap | bytes) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """1-based numbers of the non-blank lines, their byte offsets and the longest line's length,
+    or None unless each non-blank line is `{…}` on its own.
 
     A line that starts with `{` and ends with `}` cannot continue on the next such line (that
     would need a `,` or `:` at the seam), so with the row count checked, row i is the i-th of them.
+    Newlines are found with numpy (without the GIL), a slice at a time to keep the mask small.
     """
-    lines: list[int] = []
-    number, start, size, longest = 0, 0, len(data), 0
-    while start < size:
-        end = data.find(b"\n", start)
-        end = size if end < 0 else end
-        longest = max(longest, end - start)
-        number += 1
-        if end > start and data[start] == 0x7B and data[end - 1] == 0x7D:  # { and }
-            lines.append(number)
-        elif data[start:end].decode("utf-8").strip():
+    buf = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 24
+    breaks = [np.flatnonzero(buf[i : i + step] == 0x0A) + i for i in range(0, len(buf), step)]
+    newlines = np.concatenate([np.zeros(0, np.int64), *breaks])
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    if starts[-1] == len(buf):  # the file ends with a newline, not with a last line
+        starts, ends = starts[:-1], ends[:-1]
+    filled = ends > starts
+    braced = np.zeros(len(starts), dtype=bool)
+    braced[filled] = (buf[starts[filled]] == 0x7B) & (buf[ends[filled] - 1] == 0x7D)  # { }
+    for index in np.flatnonzero(~braced):
+        if bytes(buf[starts[index] : ends[index]]).decode("utf-8").strip():
             return None  # not blank, not an object on one line: the careful reader explains
-        start = end + 1
-    return lines, longest
+    return np.flatnonzero(braced) + 1, starts[braced], int((ends - starts).max(initial=0))
