@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -33,9 +34,13 @@ def document_facts(documents: pa.Table) -> pl.DataFrame:
     frame = pl.from_arrow(documents)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.rechunk()  # one chunk of string views (the text stays where it is)
-    suspect, control = _scan(frame["text"])
+    # hashlib holds the GIL for short texts, polars' regex pass does not: they run side by side.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digests = hasher.submit(_digests, documents["text"])
+        suspect, control = _scan(frame["text"])
+        digest = pl.Series(digests.result(), dtype=pl.Utf8)
     return frame.with_columns(
-        digest=pl.Series(_digests(documents["text"]), dtype=pl.Utf8),
+        digest=digest,
         nfc=pl.Series(_nfc(frame["text"], suspect), dtype=pl.Boolean),
         control=pl.Series(control, dtype=pl.Boolean),
     ).with_columns(
@@ -48,10 +53,17 @@ def document_facts(documents: pa.Table) -> pl.DataFrame:
 def _scan(texts: pl.Series) -> tuple[list[int], np.ndarray]:
     """The rows whose text NFC could change, and whether each text has a control character.
 
-    One regex pass over all texts finds either kind of character; only the few texts it flags
-    are searched again to tell which.
+    One regex pass over all texts (on every core: the streaming engine) finds either kind of
+    character; only the few texts it flags are searched again to tell which.
     """
-    flagged = texts.str.contains(f"{_nfc_suspects()}|{CONTROL}").fill_null(False).arg_true()
+    suspicious = (
+        texts.to_frame("text")
+        .lazy()
+        .select(pl.col("text").str.contains(f"{_nfc_suspects()}|{CONTROL}").fill_null(False))
+        .collect(engine="streaming")
+        .to_series()
+    )
+    flagged = suspicious.arg_true()
     control = np.zeros(len(texts), dtype=bool)
     if not len(flagged):
         return [], control
@@ -178,27 +190,31 @@ def span_facts(
     )
     assert isinstance(spans, pl.DataFrame)
     # Only the document is joined in; a failing span finds its file and line via `record`.
-    doc_row = records["doc_row"].gather(spans["record"])
     texts = docs["text"]
-    spans = spans.with_columns(
-        doc_row=doc_row,
-        doc_text=texts.gather(doc_row),
-        doc_length=texts.str.len_chars().cast(pl.Int64).gather(doc_row),
-    )
-    start, end = pl.col("start"), pl.col("end")
-    inside = (start >= 0) & (start < end) & (end <= pl.col("doc_length"))
+    start, end, doc_row = pl.col("start"), pl.col("end"), pl.col("doc_row")
+    length = pl.col("doc_length")
+    inside = (start >= 0) & (start < end) & (end <= length)
     # One slice per span, one character wider on each side: the span and its neighbours.
     first = pl.max_horizontal(start - 1, pl.lit(0, pl.Int64))
-    spans = (
-        spans.with_columns(
+    facts = (
+        spans.with_columns(doc_row=records["doc_row"].gather(spans["record"]))
+        .lazy()
+        .with_columns(
+            doc_text=pl.lit(texts).gather(doc_row),
+            doc_length=pl.lit(texts.str.len_chars().cast(pl.Int64)).gather(doc_row),
+        )
+        .with_columns(
             wide=pl.when(inside).then(pl.col("doc_text").str.slice(first, end + 1 - first)),
             lead=start > 0,
-            trail=(end < pl.col("doc_length")).fill_null(False),
+            trail=(end < length).fill_null(False),
         )
         .with_columns(actual=pl.col("wide").str.slice(pl.col("lead").cast(pl.Int64), end - start))
         .drop("doc_text")
+        # The streaming engine slices a morsel of spans on each core (and keeps their order).
+        .collect(engine="streaming")
+        .rechunk()  # one chunk, not one per morsel: the ordering checks run far faster on it
     )
-    return _order(spans)
+    return _order(facts)
 
 
 def _order(spans: pl.DataFrame) -> pl.DataFrame:

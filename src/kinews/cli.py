@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -593,4 +594,8 @@ def ls_serve(
 
 
 def main() -> None:
+    # numpy's OpenBLAS starts a thread per core when imported, and idle, they spin for a while.
+    # kinews does no linear algebra; on a 2-core machine that spinning takes a core from the
+    # validator's parsing. (Before any import of numpy; a value the user set is kept.)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()

@@ -9,6 +9,7 @@ span lengths) come from the scheme.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,19 @@ def validate(root: Path) -> list[Problem]:
 
     Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme.
     """
+    # The imports and the lists of line numbers and digests make a few million objects and no
+    # garbage cycles; the cyclic collector walking them cost ≈6 % of the CPU time at 100,000
+    # documents.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate(root)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _validate(root: Path) -> list[Problem]:
     scheme = load_scheme(root)
     # pyarrow parses both kinds of file at once, on both cores and without the GIL. While it
     # does, this thread imports polars and pandera (a fixed ≈0.4 s that would otherwise come
@@ -39,22 +53,26 @@ def validate(root: Path) -> list[Problem]:
     with ThreadPoolExecutor(max_workers=2) as lanes:
         reading_documents = lanes.submit(read_documents, root)
         reading = lanes.submit(read_records, root)
+        import polars as pl
+
         from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
         from kinews.models import DocumentsTable, RecordsTable, problems_of, spans_table_model
 
-        documents = reading_documents.result()
-        docs = document_facts(documents.table)
-        read = reading.result()
-        records = record_facts(read.table, docs)
-        docs = mark_annotated(docs, records)
-        checking = lanes.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
-        spans = span_facts(read.table, records, docs, scheme)
-        problems = [*documents.problems, *read.problems]
-        problems += problems_of(RecordsTable, records, "records", docs, records)
-        problems += problems_of(spans_table_model(scheme), spans, "spans", docs, records)
-        problems += _unused_labels(root, scheme, spans)
-        problems += _open_worklist_items(root)
-        problems += checking.result()
+        # pandera's checks are lazy queries: the streaming engine runs each on both cores.
+        with pl.Config(engine_affinity="streaming"):
+            documents = reading_documents.result()
+            docs = document_facts(documents.table)
+            read = reading.result()
+            records = record_facts(read.table, docs)
+            docs = mark_annotated(docs, records)
+            checking = lanes.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
+            spans = span_facts(read.table, records, docs, scheme)
+            problems = [*documents.problems, *read.problems]
+            problems += problems_of(RecordsTable, records, "records", docs, records)
+            problems += problems_of(spans_table_model(scheme), spans, "spans", docs, records)
+            problems += _unused_labels(root, scheme, spans)
+            problems += _open_worklist_items(root)
+            problems += checking.result()
     return sorted(problems, key=_order)
 
 
