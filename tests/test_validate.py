@@ -239,6 +239,23 @@ def test_the_pre_commit_hook_runs_the_same_command(tmp_path):
     assert "span-overlap" in result.stdout
 
 
+def test_the_installed_command_writes_its_whole_report_before_it_ends(tmp_path):
+    """`kinews validate` ends its process without the interpreter's teardown (cli.main): what
+    it printed must all be there, and the exit code must be kept."""
+    root = case_root("base", tmp_path)
+    gold = root / "annotations" / "gold.jsonl"
+    good = gold.read_text("utf-8").splitlines()
+    wrong = good[0].replace('"text": "Peking"', '"text": "Peking "')
+    body = [wrong.replace("annotator-01", f"annotator-{n:04d}") for n in range(2000)]
+    gold.write_text("\n".join([*good[1:], *body, ""]), "utf-8")
+    result = _run_as_installed("kinews validate --format json", root)
+    assert result.returncode == 1, result.stderr
+    reported = json.loads(result.stdout)
+    assert len(result.stdout) > 100_000  # more than a pipe holds at once
+    assert [p["code"] for p in reported] == [p.code for p in validate(root)]
+    assert sum(p["code"] == "span-text-mismatch" for p in reported) == 2000
+
+
 def _run_as_installed(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run a `kinews ...` command line the way CI does, with this environment's kinews."""
     program, *args = shlex.split(command)
