@@ -212,13 +212,16 @@ def span_facts(
         .drop("doc_text")
         # The streaming engine slices a morsel of spans on each core (and keeps their order).
         .collect(engine="streaming")
-        .rechunk()  # one chunk, not one per morsel: the ordering checks run far faster on it
     )
     return _order(facts)
 
 
 def _order(spans: pl.DataFrame) -> pl.DataFrame:
-    """Sort by (record, start, end) unless already so, then mark duplicates and earlier ends."""
+    """Sort by (record, start, end) unless already so, then mark duplicates and earlier ends.
+
+    The running computations need one chunk, but only of the offsets: putting the span texts
+    into one chunk would copy them.
+    """
     start, end, record = pl.col("start"), pl.col("end"), pl.col("record")
     same_record = record == record.shift(1)
     ordered = (
@@ -226,13 +229,17 @@ def _order(spans: pl.DataFrame) -> pl.DataFrame:
         | (start > start.shift(1))
         | ((start == start.shift(1)) & (end >= end.shift(1)))
     )
-    if not spans.select(ordered.fill_null(True).all()).item():
+    keys = spans.select("record", "start", "end").rechunk()
+    if not keys.select(ordered.fill_null(True).all()).item():
         spans = spans.sort("record", "start", "end", maintain_order=True)
-    ties = spans.select(
+        keys = spans.select("record", "start", "end").rechunk()
+    ties = keys.select(
         (same_record & (start == start.shift(1)) & (end == end.shift(1))).fill_null(False).any()
     ).item()
     duplicate = (
-        ~pl.struct("record", "start", "end", "label").is_first_distinct() if ties else pl.lit(False)
+        spans.select(~pl.struct("record", "start", "end", "label").is_first_distinct()).to_series()
+        if ties
+        else pl.repeat(False, len(spans), eager=True)
     )
     # The furthest end among the record's earlier spans, without a window per record: records
     # are contiguous and ascending, so a running maximum of record * 2^31 + end never crosses
@@ -240,9 +247,11 @@ def _order(spans: pl.DataFrame) -> pl.DataFrame:
     scale = 2**31
     key = record * scale + end.clip(0, scale - 1)
     earlier = key.cum_max().shift(1)
+    previous_end = keys.select(
+        pl.when(earlier >= record * scale).then(earlier - record * scale)
+    ).to_series()
     return spans.with_columns(
-        duplicate=duplicate,
-        previous_end=pl.when(earlier >= record * scale).then(earlier - record * scale),
+        duplicate=duplicate.alias("duplicate"), previous_end=previous_end.alias("previous_end")
     ).select(
         "record",
         "start",
