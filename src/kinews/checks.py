@@ -155,10 +155,10 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
             timestamps_ok=~pl.col("created_at").is_in(bad)
             & ~pl.col("updated_at").is_in(bad).fill_null(False),
             same_annotator_record=pl.col("record").first().over(group),
-            same_annotator_at=pl.format("{}:{}", "file", "line").first().over(group),
             submitted=submitted.cast(pl.Int64).sum().over("doc_id"),
             gold=(pl.col("status") == "gold").cast(pl.Int64).sum().over("doc_id"),
-            first_submitted=submitted & (submitted.cast(pl.Int64).cum_sum().over("doc_id") == 1),
+            first_submitted=submitted
+            & (pl.col("record") == pl.when(submitted).then(pl.col("record")).min().over("doc_id")),
         )
     )
 

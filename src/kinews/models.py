@@ -102,7 +102,6 @@ class RecordsTable(pa.DataFrameModel):
     doc_line: pl.Int64 = pa.Field(nullable=True)
     timestamps_ok: pl.Boolean
     same_annotator_record: pl.UInt32  # the annotator's first record of this status here
-    same_annotator_at: pl.Utf8
     submitted: pl.Int64  # submitted records for the document
     first_submitted: pl.Boolean
     gold: pl.Int64
@@ -268,9 +267,13 @@ def _problems(
     for code, index in found:
         row = lookup[index]
         rule = RULES[code]
+        # Facts only a failing row's message needs, computed for it alone.
         if code == "span-partial-word":
             text = docs["text"][row["doc_row"]]
             row = {**row, "word": word_at(text, row["start"], row["end"])}
+        elif code == "annotator-duplicate":
+            first = records.row(row["same_annotator_record"], named=True)
+            row = {**row, "same_annotator_at": f"{first['file']}:{first['line']}"}
         span = (
             render_span(row["start"], row["end"], row["label"], row["text"])
             if table == "spans"
