@@ -189,6 +189,9 @@ def span_facts(
         )
     )
     assert isinstance(spans, pl.DataFrame)
+    # Ordered while the spans are one chunk of their own fields: the streaming engine below
+    # returns a chunk per morsel, and making those one chunk again would copy the span texts.
+    spans = _order(spans)
     # Only the document is joined in; a failing span finds its file and line via `record`.
     texts = docs["text"]
     start, end, doc_row = pl.col("start"), pl.col("end"), pl.col("doc_row")
@@ -213,46 +216,7 @@ def span_facts(
         # The streaming engine slices a morsel of spans on each core (and keeps their order).
         .collect(engine="streaming")
     )
-    return _order(facts)
-
-
-def _order(spans: pl.DataFrame) -> pl.DataFrame:
-    """Sort by (record, start, end) unless already so, then mark duplicates and earlier ends.
-
-    The running computations need one chunk, but only of the offsets: putting the span texts
-    into one chunk would copy them.
-    """
-    start, end, record = pl.col("start"), pl.col("end"), pl.col("record")
-    same_record = record == record.shift(1)
-    ordered = (
-        ~same_record
-        | (start > start.shift(1))
-        | ((start == start.shift(1)) & (end >= end.shift(1)))
-    )
-    keys = spans.select("record", "start", "end").rechunk()
-    if not keys.select(ordered.fill_null(True).all()).item():
-        spans = spans.sort("record", "start", "end", maintain_order=True)
-        keys = spans.select("record", "start", "end").rechunk()
-    ties = keys.select(
-        (same_record & (start == start.shift(1)) & (end == end.shift(1))).fill_null(False).any()
-    ).item()
-    duplicate = (
-        spans.select(~pl.struct("record", "start", "end", "label").is_first_distinct()).to_series()
-        if ties
-        else pl.repeat(False, len(spans), eager=True)
-    )
-    # The furthest end among the record's earlier spans, without a window per record: records
-    # are contiguous and ascending, so a running maximum of record * 2^31 + end never crosses
-    # into the next record. Ends beyond 2^31 - 1 (out of any text's bounds) are clipped.
-    scale = 2**31
-    key = record * scale + end.clip(0, scale - 1)
-    earlier = key.cum_max().shift(1)
-    previous_end = keys.select(
-        pl.when(earlier >= record * scale).then(earlier - record * scale)
-    ).to_series()
-    return spans.with_columns(
-        duplicate=duplicate.alias("duplicate"), previous_end=previous_end.alias("previous_end")
-    ).select(
+    return facts.select(
         "record",
         "start",
         "end",
@@ -267,6 +231,35 @@ def _order(spans: pl.DataFrame) -> pl.DataFrame:
         "actual",
         "duplicate",
         "previous_end",
+    )
+
+
+def _order(spans: pl.DataFrame) -> pl.DataFrame:
+    """Sort by (record, start, end) unless already so, then mark duplicates and earlier ends."""
+    start, end, record = pl.col("start"), pl.col("end"), pl.col("record")
+    same_record = record == record.shift(1)
+    ordered = (
+        ~same_record
+        | (start > start.shift(1))
+        | ((start == start.shift(1)) & (end >= end.shift(1)))
+    )
+    if not spans.select(ordered.fill_null(True).all()).item():
+        spans = spans.sort("record", "start", "end", maintain_order=True)
+    ties = spans.select(
+        (same_record & (start == start.shift(1)) & (end == end.shift(1))).fill_null(False).any()
+    ).item()
+    duplicate = (
+        ~pl.struct("record", "start", "end", "label").is_first_distinct() if ties else pl.lit(False)
+    )
+    # The furthest end among the record's earlier spans, without a window per record: records
+    # are contiguous and ascending, so a running maximum of record * 2^31 + end never crosses
+    # into the next record. Ends beyond 2^31 - 1 (out of any text's bounds) are clipped.
+    scale = 2**31
+    key = record * scale + end.clip(0, scale - 1)
+    earlier = key.cum_max().shift(1)
+    return spans.with_columns(
+        duplicate=duplicate,
+        previous_end=pl.when(earlier >= record * scale).then(earlier - record * scale),
     )
 
 

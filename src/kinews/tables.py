@@ -129,10 +129,10 @@ def _keys_present(data: mmap.mmap | bytes, starts: np.ndarray, table: pa.Table, 
     """Whether every line has the required keys whose value may be null.
 
     Arrow reads a missing key as null. Where the column has nulls, each line (it starts at the
-    byte offset in `starts`) is searched for `"key":` (RE2, without the GIL). A match is always
-    that key: a quote inside a string is escaped, and a key ending in it is a field pyarrow would
-    have reported, unless `origin` has a key with the name in it. A line without a match (the
-    key written with escapes) and such an `origin` leave it to the msgspec probe.
+    byte offset in `starts`) is searched for `"key"` and a colon (RE2, without the GIL). A match
+    is always that key: a quote inside a string is escaped, and a key ending in it is a field
+    pyarrow would have reported, unless `origin` has a key with the name in it. A line without a
+    match (the key written with escapes) and such an `origin` leave it to the msgspec probe.
     """
     nulled = [n for n in _NULLABLE[kind] if n in table.column_names and table[n].null_count]
     if not nulled:
