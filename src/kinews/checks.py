@@ -82,6 +82,8 @@ def _digests(texts: pa.ChunkedArray) -> list[str]:
     """sha256 of each text's UTF-8 bytes, hashed in place from the Arrow buffers (no copies)."""
     digests = []
     for chunk in texts.chunks:
+        if not len(chunk):
+            continue  # an empty chunk may have no buffers at all
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
             chunk.offset : chunk.offset + len(chunk) + 1
         ].tolist()
