@@ -355,8 +355,8 @@ def test_a_document_without_a_key_that_is_null_elsewhere_goes_to_the_careful_rea
     ]
 
 
-def test_a_key_the_count_misses_is_still_found_and_read_fast(tmp_path):
-    # `"\u0075rl"` is `"url"`: the key count falls short, and the exact probe settles it.
+def test_a_key_the_search_misses_is_still_found_and_read_fast(tmp_path):
+    # `"\u0075rl"` is `"url"`: the search for the key misses it, and the exact probe settles it.
     root = case_root("base", tmp_path)
     corpus = root / "corpus" / "documents.jsonl"
     lines = corpus.read_text("utf-8").splitlines()
@@ -365,6 +365,51 @@ def test_a_key_the_count_misses_is_still_found_and_read_fast(tmp_path):
     corpus.write_text("\n".join(lines) + "\n", "utf-8")
     assert careful_files(root) == ()
     assert validate(root) == []
+
+
+def test_every_span_meets_its_own_document_across_the_streaming_engines_morsels(tmp_path):
+    """The span facts are computed a morsel (~100,000 rows) at a time, on every core: 250,000
+    spans must each be sliced from their own document, and a fault in the last morsel found
+    at its own line."""
+    root = tmp_path / "many"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    (root / "corpus").mkdir()
+    (root / "annotations").mkdir()
+    words = ["Größe", "😀", "café", "Zürich", "🇩🇪", "naïve", "KI-Gesetz", "e\u0301"]
+    docs, records = [], []
+    for n in range(5000):
+        tokens = [f"Meldung{n}", *(words[(n + i) % len(words)] for i in range(49))]
+        text = normalise(" ".join(tokens))
+        spans, start = [], 0
+        for token in text.split(" "):
+            spans.append({"start": start, "end": start + len(token), "label": "ORG", "text": token})
+            start += len(token) + 1
+        digest = sha256_text(text)
+        unknown = dict.fromkeys(("title", "source", "url", "published", "license"))
+        docs.append(
+            {"id": f"kn-{n:016x}", "text": text, "sha256": digest, "language": "de", **unknown}
+        )
+        records.append(
+            {
+                "doc_id": f"kn-{n:016x}",
+                "doc_sha256": digest,
+                "annotator": "annotator-01",
+                "status": "gold",
+                "created_at": "2026-11-28T10:00:00Z",
+                "updated_at": None,
+                "origin": None,
+                "spans": spans,
+            }
+        )
+    records[4990]["spans"][45]["text"] = "Zurich"
+    for name, rows in (("corpus/documents.jsonl", docs), ("annotations/gold.jsonl", records)):
+        lines = (json.dumps(row, ensure_ascii=False) for row in rows)
+        (root / name).write_text("\n".join(lines) + "\n", "utf-8")
+    assert sum(len(r["spans"]) for r in records) == 250_000
+    assert careful_files(root) == ()
+    found = [(p.line, p.code, p.span) for p in validate(root) if p.severity == "error"]
+    [span] = [s for s in records[4990]["spans"] if s["text"] == "Zurich"]
+    assert found == [(4991, "span-text-mismatch", f'{span["start"]}-{span["end"]}[ORG] "Zurich"')]
 
 
 @st.composite
