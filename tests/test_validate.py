@@ -267,6 +267,22 @@ def _run_as_installed(command: str, cwd: Path) -> subprocess.CompletedProcess[st
 # --- The fast reader and the careful one --------------------------------------------------------
 
 
+def test_reading_clean_files_imports_neither_pandas_nor_polars(tmp_path):
+    """The fast readers run while `validate` imports polars and pandera, which imports pandas
+    (≈0.4 s): a reader that imported either (pyarrow imports pandas to convert Python values)
+    would wait for that import instead of parsing beside it."""
+    root = case_root("base", tmp_path)
+    script = (
+        "import sys; from pathlib import Path; from kinews.tables import read_documents, "
+        "read_records; root = Path(sys.argv[1]); read_documents(root); read_records(root); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'polars')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_clean_file_takes_the_fast_path_and_blank_lines_keep_line_numbers(tmp_path):
     root = case_root("base", tmp_path)
     gold = root / "annotations" / "gold.jsonl"

@@ -13,9 +13,10 @@ from functools import cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from kinews.records import DOCUMENT_NULLABLE, DOCUMENT_OPTIONAL, DOCUMENT_REQUIRED, SPAN_FIELDS
+from kinews.records import DOCUMENT_NULLABLE, DOCUMENT_OPTIONAL, DOCUMENT_REQUIRED
 
 SPAN_TYPE = pa.struct(
     [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string())]
@@ -137,7 +138,7 @@ def _types_hold(table: pa.Table, kind: str) -> bool:
     if any(table[n].null_count for n in _NOT_NULL[kind]):
         return False
     if kind == "records":
-        spans = table["spans"].combine_chunks(memory_pool()).flatten()
-        if spans.null_count or any(spans.field(n).null_count for n in SPAN_FIELDS):
+        spans = pc.list_flatten(table["spans"], memory_pool=memory_pool())  # chunk by chunk
+        if spans.null_count or any(field.null_count for field in spans.flatten()):
             return False
     return True
