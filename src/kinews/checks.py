@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kinews.jsonl import memory_pool
+from kinews.records import SPAN_FIELDS
 from kinews.rules import is_timestamp
 from kinews.scheme import Scheme
 
@@ -170,29 +171,19 @@ def span_facts(
 ) -> pl.DataFrame:
     """One row per span, in (record, start, end) order, with what its document has there."""
     pool = memory_pool()
-    lists = records_table["spans"].combine_chunks(pool)
-    flat = pc.list_flatten(lists, memory_pool=pool)
-    labels = pc.dictionary_encode(flat.field("label"), memory_pool=pool)
-    limits = {label.name: label.max_length for label in scheme.labels}
-    max_length = pc.take(
-        pa.array([limits.get(name) for name in labels.dictionary.to_pylist()], pa.int64()),
-        labels.indices,
-        memory_pool=pool,
-    )
+    lists = records_table["spans"]  # a chunk per block pyarrow parsed: left so, not copied
+    flat = dict(zip(SPAN_FIELDS, pc.list_flatten(lists, memory_pool=pool).flatten(), strict=True))
+    parents = pc.list_parent_indices(lists, memory_pool=pool)
     spans = pl.from_arrow(
-        pa.table(
-            {
-                "record": pc.list_parent_indices(lists, memory_pool=pool).cast(
-                    pa.int64(), memory_pool=pool
-                ),
-                **{name: flat.field(name) for name in ("start", "end", "label", "text")},
-                "max_length": max_length,
-            }
-        )
+        pa.table({"record": pc.cast(parents, pa.int64(), memory_pool=pool), **flat})
     )
     assert isinstance(spans, pl.DataFrame)
-    # Ordered while the spans are one chunk of their own fields: the streaming engine below
-    # returns a chunk per morsel, and making those one chunk again would copy the span texts.
+    limits = {label.name: label.max_length for label in scheme.labels}
+    spans = spans.with_columns(
+        max_length=pl.col("label").replace_strict(limits, default=None, return_dtype=pl.Int64)
+    )
+    # Ordered before the streaming step: it returns a chunk per morsel, and the running
+    # computations of the order would need them put back into one (a copy of every text).
     spans = _order(spans)
     # Only the document is joined in; a failing span finds its file and line via `record`.
     texts = docs["text"]
