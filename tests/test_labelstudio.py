@@ -375,6 +375,120 @@ def test_a_file_that_is_not_an_export_is_refused(german_root, tmp_path):
     assert [p.code for p in caught.value.problems] == ["ls-export-invalid"]
 
 
+def zurich_annotation(annotation_id: int) -> dict:
+    """An annotation of de-1 that would import cleanly on its own: one region on Zürich."""
+    zurich = german_spans()[0]
+    value = {"start": zurich.start, "end": zurich.end, "text": zurich.text, "labels": ["LOC"]}
+    region = {
+        "id": "r-ok",
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": value,
+    }
+    return {
+        "id": annotation_id,
+        "completed_by": {"id": 9, "email": "anna@example.org"},
+        "created_at": "2026-01-01T00:00:00Z",
+        "result": [region],
+    }
+
+
+def test_a_task_without_string_text_is_located_and_nothing_is_written(
+    german_root, tmp_path, kinews
+):
+    text = unicodedata.normalize("NFC", GERMAN)
+    data = {
+        1: {"doc_id": "de-1", "text": text},
+        3: {"doc_id": "de-1", "text": [text]},  # a list, not a string
+        4: {"doc_id": "de-1", "body": text},  # the text under another key
+    }
+    tasks = [
+        {"id": i, "data": d, "annotations": [zurich_annotation(i + 4)]} for i, d in data.items()
+    ]
+    export = tmp_path / "no-text.json"
+    export.write_text(json.dumps(tasks, ensure_ascii=False), "utf-8")
+    before = tree(german_root)
+    result = kinews("ls", "import", export, "--root", german_root)
+    assert result.exit_code == 1
+    for task in (3, 4):
+        assert (
+            f"{export} doc=de-1 ls-task-invalid: task {task}: task data has no string 'text'"
+        ) in result.output
+    assert "task 1" not in result.output
+    assert tree(german_root) == before  # not even task 1's record, nor a pseudonym map
+
+
+def test_a_labels_result_without_integer_offsets_or_one_label_is_located_and_nothing_is_written(
+    german_root, tmp_path, kinews
+):
+    text = unicodedata.normalize("NFC", GERMAN)
+    annotation = zurich_annotation(5)
+    bad_values = {
+        "r-string-offset": {"start": "10", "end": 16, "text": "Zürich", "labels": ["LOC"]},
+        "r-no-end": {"start": 10, "text": "Zürich", "labels": ["LOC"]},
+        "r-two-labels": {"start": 10, "end": 16, "text": "Zürich", "labels": ["LOC", "ORG"]},
+        "r-no-label": {"start": 10, "end": 16, "text": "Zürich", "labels": []},
+    }
+    annotation["result"] += [
+        {"id": region, "from_name": "label", "to_name": "text", "type": "labels", "value": value}
+        for region, value in bad_values.items()
+    ]
+    task = {"id": 1, "data": {"doc_id": "de-1", "text": text}, "annotations": [annotation]}
+    export = tmp_path / "bad-result.json"
+    export.write_text(json.dumps(task, ensure_ascii=False), "utf-8")
+    before = tree(german_root)
+    result = kinews("ls", "import", export, "--root", german_root)
+    assert result.exit_code == 1
+    for region in bad_values:
+        assert (
+            f"{export} doc=de-1 ls-result-invalid: task 1 annotation 5 region {region}: "
+            "needs integer start/end and one label, got {"
+        ) in result.output
+    assert result.output.count("ls-result-invalid") == len(bad_values)
+    assert "r-ok" not in result.output
+    assert tree(german_root) == before  # not even the good region's record
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"anna@example.org": "annotator-01",', "unreadable pseudonym map: "),
+        ('{"anna@example.org": "anna"}', "expected an object mapping identities to annotator-NN"),
+        ('["annotator-01"]', "expected an object mapping identities to annotator-NN"),
+        ('{"a@x.org": "annotator-01\\n"}', "expected an object mapping identities to annotator-NN"),
+        (
+            '{"a@x.org": "annotator-01", "b@x.org": "annotator-01"}',
+            "annotator-01 stands for more than one identity; give each its own",
+        ),
+        (None, "unreadable pseudonym map: "),  # a folder where the file should be
+    ],
+    ids=["not-json", "not-a-pseudonym", "not-a-map", "trailing-newline", "shared", "a-folder"],
+)
+def test_a_broken_pseudonym_map_stops_the_import_and_is_left_as_it_is(
+    german_root, tmp_path, kinews, content, message
+):
+    local = german_root / PSEUDONYMS_FILE
+    local.parent.mkdir()
+    if content is None:
+        local.mkdir()
+    else:
+        local.write_text(content, "utf-8")
+    text = unicodedata.normalize("NFC", GERMAN)
+    task = {
+        "id": 1,
+        "data": {"doc_id": "de-1", "text": text},
+        "annotations": [zurich_annotation(5)],
+    }
+    export = tmp_path / "fine.json"
+    export.write_text(json.dumps(task, ensure_ascii=False), "utf-8")
+    before = tree(german_root)
+    result = kinews("ls", "import", export, "--root", german_root)
+    assert result.exit_code == 1
+    assert f"{local} ls-pseudonyms-invalid: {message}" in result.output
+    assert tree(german_root) == before  # the map is not repaired, no record names anyone
+
+
 # --- The gazetteer behind `push --predictions` ---------------------------------------------------
 
 

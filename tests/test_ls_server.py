@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import secrets
 import signal
 import socket
@@ -22,6 +23,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,6 +296,26 @@ def test_pushing_twice_creates_no_duplicate_tasks_and_reports_changed_texts(
     assert tasks["de-flag"].data["text"] == "Die 🇩🇪 Regierung."
 
 
+def test_a_title_shared_by_two_projects_is_ambiguous_and_nothing_is_pushed_or_pulled(
+    client, root, title, kinews
+):
+    ids = sorted(client.projects.create(title=title).id for _ in range(2))
+    before = tree(root)
+    for command in ("push", "pull"):
+        result = kinews("ls", command, "--project", title, "--root", root)
+        assert result.exit_code == 1
+        named = re.search(
+            rf"- ls-project-ambiguous: several projects are titled {re.escape(repr(title))} "
+            r"\(ids (\d+), (\d+)\)",
+            result.output,
+        )
+        assert named, result.output
+        assert sorted(int(i) for i in named.groups()) == ids
+    assert tree(root) == before
+    assert sorted(p.id for p in client.projects.list() if p.title == title) == ids  # none added
+    assert all(not list(client.tasks.list(project=i)) for i in ids)  # no task imported
+
+
 def test_removing_a_label_that_annotations_use_is_refused_adding_one_is_fine(
     client, root, title, kinews
 ):
@@ -317,6 +339,65 @@ def test_removing_a_label_that_annotations_use_is_refused_adding_one_is_fine(
     assert added.exit_code == 0, added.output
     assert "updated the labelling config" in added.output
     assert "LAW" in config_labels(client.projects.get(project.id).label_config)
+
+
+@contextmanager
+def signed_up_annotator(label_studio: Server) -> Iterator[Any]:
+    """A browser session of an annotator who signed up through the web form.
+
+    Users created through the API have no password, so this is how someone other than the API
+    key's owner comes to save drafts.
+    """
+    import httpx
+
+    with httpx.Client(base_url=label_studio.url, follow_redirects=True) as session:
+        session.get("/user/signup/")
+        csrf = session.cookies["csrftoken"]
+        signed_up = session.post(
+            "/user/signup/",
+            data={
+                "email": f"carla-{uuid.uuid4().hex[:6]}@example.org",
+                "password": secrets.token_urlsafe(12),
+                "csrfmiddlewaretoken": csrf,
+            },
+            headers={"Referer": f"{label_studio.url}/user/signup/"},
+        )
+        assert session.get("/api/current-user/whoami").status_code == 200, signed_up.text
+        session.headers.update(
+            {"X-CSRFToken": session.cookies["csrftoken"], "Referer": label_studio.url}
+        )
+        yield session
+
+
+def test_a_label_only_another_users_draft_uses_is_kept_by_label_studios_validator(
+    client, label_studio, root, title, kinews
+):
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    task = tasks_by_doc(client, title)["de-zwj"]
+    with signed_up_annotator(label_studio) as annotator:
+        draft = annotator.post(
+            f"/api/tasks/{task.id}/drafts",
+            json={"result": browser_result([span("de-zwj", "Anna Schäfer", "PER")])},
+        )
+    assert draft.status_code == 201, draft.text
+    scheme_file = root / "schemas" / "labels.yaml"
+    scheme = yaml.safe_load(scheme_file.read_text("utf-8"))
+    scheme["labels"] = [label for label in scheme["labels"] if label["name"] != "PER"]
+    scheme_file.write_text(yaml.safe_dump(scheme, allow_unicode=True), "utf-8")
+    before = tree(root)
+
+    refused = kinews("ls", "push", "--project", title, "--root", root)
+    assert refused.exit_code == 1
+    # The API shows the lead only their own drafts, so kinews' own check passes; Label Studio's
+    # validator, which counts every user's drafts, refuses the config kinews generated.
+    assert "ls-label-in-use" not in refused.output
+    assert "- ls-config-refused: Label Studio refuses the new config: " in refused.output
+    assert "These labels still exist in annotations or drafts" in refused.output
+    assert "PER (1 draft)" in refused.output
+    [project] = [p for p in client.projects.list() if p.title == title]
+    assert "PER" in config_labels(client.projects.get(project.id).label_config)
+    assert len(tasks_by_doc(client, title)) == len(TEXTS)
+    assert tree(root) == before
 
 
 def test_edited_annotations_update_deleted_ones_are_reported_cancelled_ones_skipped(

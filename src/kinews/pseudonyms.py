@@ -14,7 +14,7 @@ from kinews.errors import KinewsError
 from kinews.records import write_atomic
 
 PSEUDONYMS_FILE = Path(".kinews-local") / "annotators.json"
-_PSEUDONYM = re.compile(r"^annotator-[0-9]+$")
+_PSEUDONYM = re.compile(r"annotator-[0-9]+")  # whole string: fullmatch
 
 
 class Pseudonyms:
@@ -31,17 +31,25 @@ class Pseudonyms:
             return cls(path, {})
         try:
             mapping = json.loads(path.read_text("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise KinewsError.single(
                 "ls-pseudonyms-invalid", f"unreadable pseudonym map: {err}", file=str(path)
             ) from err
         if not isinstance(mapping, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and _PSEUDONYM.match(v)
+            isinstance(k, str) and isinstance(v, str) and _PSEUDONYM.fullmatch(v)
             for k, v in mapping.items()
         ):
             raise KinewsError.single(
                 "ls-pseudonyms-invalid",
                 "expected an object mapping identities to annotator-NN",
+                file=str(path),
+            )
+        shared = sorted({p for p in mapping.values() if list(mapping.values()).count(p) > 1})
+        if shared:
+            # Two people under one pseudonym would merge their annotations without a word.
+            raise KinewsError.single(
+                "ls-pseudonyms-invalid",
+                f"{', '.join(shared)} stands for more than one identity; give each its own",
                 file=str(path),
             )
         return cls(path, mapping)
