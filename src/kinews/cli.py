@@ -13,7 +13,7 @@ from typing import Annotated, Literal, NoReturn
 import typer
 from rich.console import Console
 
-from kinews.errors import KinewsError, Problem
+from kinews.errors import KinewsError
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Grow, check and release the kinews corpus."
@@ -96,10 +96,12 @@ def validate(
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
 ) -> None:
     """Check corpus and annotations; exit 1 on errors, listing every problem with its location."""
+    from kinews.report import REPORT_FORMATS, render_report
     from kinews.validate import validate as run
 
-    if format not in _FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(_FORMATS)}", param_hint="--format")
+    if format not in REPORT_FORMATS:
+        choices = ", ".join(REPORT_FORMATS)
+        raise typer.BadParameter(f"must be one of {choices}", param_hint="--format")
     standalone = _standalone.get()
     if standalone:
         # No cyclic garbage collection for the rest of a process that ends with the report:
@@ -110,71 +112,11 @@ def validate(
     except KinewsError as error:
         raise _fail(error, 2) from None
     failing = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
-    if format == "json":
-        report = json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2)
-    elif format == "github":
-        report = "\n".join([*(_github(p) for p in problems), _summary(problems)])
-    else:
-        report = _grouped(problems)
     # typer.echo, not rich: a report can have millions of lines and needs no markup.
-    typer.echo(report)
+    typer.echo(render_report(problems, format))
     if standalone:
         _exit_now(1 if failing else 0)
     raise typer.Exit(1 if failing else 0)
-
-
-_FORMATS = ("text", "json", "github")
-_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def _grouped(problems: list[Problem]) -> str:
-    """Like a compiler: one line per problem, a blank line between files, counts per code."""
-    lines: list[str] = []
-    for index, problem in enumerate(problems):
-        if index and problem.file != problems[index - 1].file:
-            lines.append("")
-        lines.append(str(problem))
-    if problems:
-        lines.append("")
-    lines.append(_summary(problems))
-    counts: dict[tuple[str, str], int] = {}
-    for problem in problems:
-        key = (problem.severity, problem.code)
-        counts[key] = counts.get(key, 0) + 1
-    order = {"error": 0, "warning": 1, "info": 2}
-    for (severity, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
-        lines.append(f"  {code}: {n} {severity}{'s' if n != 1 else ''}")
-    return "\n".join(lines)
-
-
-def _github(problem: Problem) -> str:
-    """A workflow command: GitHub shows it as an annotation on the file and line."""
-
-    def escape(text: str, *, prop: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-    props = [f"file={escape(problem.file, prop=True)}"] if problem.file else []
-    if problem.line is not None:
-        props.append(f"line={problem.line}")
-    props.append(f"title={escape(problem.code, prop=True)}")
-    where = [f"doc={problem.doc_id}"] if problem.doc_id is not None else []
-    if problem.span is not None:
-        where.append(f"span={problem.span}")
-    message = " ".join([*where, f"{problem.code}: {problem.message}"])
-    return f"::{_GITHUB_LEVEL[problem.severity]} {','.join(props)}::{escape(message)}"
-
-
-def _summary(problems: list[Problem]) -> str:
-    if not problems:
-        return "valid: no problems"
-    counts = {severity: 0 for severity in _GITHUB_LEVEL}
-    for problem in problems:
-        counts[problem.severity] += 1
-    plural = {"error": "errors", "warning": "warnings", "info": "infos"}
-    return ", ".join(
-        f"{n} {severity if n == 1 else plural[severity]}" for severity, n in counts.items() if n
-    )
 
 
 @app.command()
