@@ -5,9 +5,9 @@ trusted with a file only when cheap whole-file checks prove that the careful rea
 nothing to report in it: valid UTF-8 without BOM, one JSON object per non-blank line (so row i
 is the i-th non-blank line), only known fields, the declared types, no nulls where none are
 allowed, and every required key present (in Arrow a missing key and a null look the same, so
-where a column has nulls the keys are counted, or probed with msgspec). Any doubt sends the
-file to the careful reader (`kinews.careful`), which locates each problem by line and keeps
-every good line.
+where a column has nulls each line is searched for the key, or probed with msgspec). Any doubt
+sends the file to the careful reader (`kinews.careful`), which locates each problem by line and
+keeps every good line.
 """
 
 from __future__ import annotations
