@@ -91,9 +91,19 @@ def find_project(client: Any, title: str) -> Any | None:
 
 
 def list_tasks(client: Any, project_id: int) -> list[dict[str, Any]]:
-    """Every task of a project with its annotations, drafts and predictions, sorted by id."""
+    """Every task of a project with its annotations, drafts and predictions, sorted by id.
+
+    The task API lists only the drafts of the API key's owner; the project's JSON export has
+    every user's, so the drafts come from there.
+    """
     with server_call(f"listing the tasks of project {project_id}"):
         tasks = [_json(t) for t in client.tasks.list(project=project_id, fields="all")]
+        export = client.projects.exports.download_sync(
+            project_id, export_type="JSON", download_all_tasks=True
+        )
+        drafts = {task["id"]: task.get("drafts") for task in json.loads(b"".join(export))}
+    for task in tasks:
+        task["drafts"] = drafts.get(task["id"], task.get("drafts"))
     for task in tasks:  # the server's order varies; pseudonyms are assigned in this order
         for key in ("annotations", "drafts"):
             task[key] = sorted(task.get(key) or (), key=lambda a: a["id"])
