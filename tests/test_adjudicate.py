@@ -14,16 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import GOLDEN, SEED_ID, tree
-from kinews.adjudicate import (
-    GOLD_FILE,
-    WORKLIST_FILE,
-    adjudicate,
-    adjudicate_document,
-    open_items,
-    span_key,
-)
+from kinews.adjudicate import GOLD_FILE, adjudicate, adjudicate_document, span_key
 from kinews.errors import KinewsError
 from kinews.records import Annotation, Document, Span, load_annotations, load_documents
+from kinews.worklist import WORKLIST_FILE, open_items
 
 TEXT = "Die Bundesregierung fördert KI in Berlin und München."
 #       0   4              19      27 30 34    40  44      52

@@ -34,7 +34,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from kinews.adjudicate import open_items
 from kinews.agreement import measure
 from kinews.card import (
     CardFacts,
@@ -75,6 +74,7 @@ from kinews.scheme import load_scheme
 from kinews.splits import SPLITS, assign_splits, load_manifest, merge_recorded, write_manifest
 from kinews.tokens import tokenizer_version
 from kinews.validate import validate
+from kinews.worklist import open_items
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHART_FILE = "label-counts.png"

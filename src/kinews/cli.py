@@ -301,8 +301,9 @@ def adjudicate(
     root: Root = Path("."),
 ) -> None:
     """Build gold records from several annotators; disagreements go to a worklist."""
-    from kinews.adjudicate import GOLD_FILE, WORKLIST_FILE
+    from kinews.adjudicate import GOLD_FILE
     from kinews.adjudicate import adjudicate as run
+    from kinews.worklist import WORKLIST_FILE
 
     try:
         report = run(root, min_agree)

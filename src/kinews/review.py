@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from kinews import labelstudio
-from kinews.adjudicate import GOLD_FILE, Item, open_items, read_worklist
+from kinews.adjudicate import GOLD_FILE
 from kinews.errors import KinewsError
 from kinews.records import Document, Span, load_annotations, load_documents
 from kinews.sessions import open_project, server_call
+from kinews.worklist import Item, open_items, read_worklist
 
 REVIEW_VERSION = "kinews-review "  # + the annotator's pseudonym: the name of the prediction's tab
 

@@ -103,7 +103,7 @@ def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Prob
 
 def _open_worklist_items(root: Path) -> list[Problem]:
     """One warning per document whose adjudication worklist still has open items."""
-    from kinews.adjudicate import WORKLIST_FILE, read_worklist
+    from kinews.worklist import WORKLIST_FILE, read_worklist
 
     try:
         read_worklist(root)  # a malformed worklist is reported, not skipped
