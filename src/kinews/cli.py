@@ -1,4 +1,7 @@
-"""The `kinews` command: one subcommand per stage. The only module that prints or exits."""
+"""The `kinews` command: one subcommand per stage, the `ls` group in `kinews.cli_ls`.
+
+With `kinews.cli_common` and `kinews.cli_ls`, the only modules that print or exit.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +11,18 @@ import os
 import sys
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
+from kinews.cli_common import Root, TextOrJson, fail, out
+from kinews.cli_ls import ls_app
 from kinews.errors import KinewsError
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Grow, check and release the kinews corpus."
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-Root = Annotated[
-    Path,
-    typer.Option(
-        "--root", help="Dataset root holding corpus/, annotations/, schemas/.", file_okay=False
-    ),
-]
-# The report formats of the commands that print a report; click refuses anything else (exit 2).
-TextOrJson = Annotated[Literal["text", "json"], typer.Option("--format", help="text or json.")]
-
-
-def _fail(error: KinewsError, code: int = 1) -> typer.Exit:
-    for problem in error.problems:
-        err.print(str(problem), markup=False)
-    return typer.Exit(code)
+app.add_typer(ls_app, name="ls")
 
 
 @app.command()
@@ -70,7 +58,7 @@ def ingest(
     try:
         report = run(root, read_articles(paths, overrides), replace_changed=replace)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     for doc_id in report.added:
         out.print(f"added {doc_id}")
     for doc_id in report.metadata_updated:
@@ -110,7 +98,7 @@ def validate(
     try:
         problems = run(root)
     except KinewsError as error:
-        raise _fail(error, 2) from None
+        raise fail(error, 2) from None
     failing = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     # typer.echo, not rich: a report can have millions of lines and needs no markup.
     typer.echo(render_report(problems, format))
@@ -139,7 +127,7 @@ def build(
     try:
         release = run(root, version or current_version(root), out_dir, date=date)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
@@ -174,7 +162,7 @@ def diff(
     try:
         result = diff_releases(root / old_release, root / new_release)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     out.print((render_json if format == "json" else render_text)(result), end="", markup=False)
 
 
@@ -197,7 +185,7 @@ def show(
     try:
         view = load_view(root, doc_id, annotator or ())
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if html_file is not None:
         write_atomic(html_file, render_html(view).encode("utf-8"))
         out.print(f"wrote {html_file}", markup=False)
@@ -228,7 +216,7 @@ def publish(
             return
         report = run(plan)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if report.created_repo:
         out.print(f"created dataset repository {plan.repo_id}", markup=False)
     for path in report.deleted:
@@ -251,7 +239,7 @@ def agree(
     try:
         report = run(root)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if format == "json":
         data = report.to_json()
         if not by_label:
@@ -308,7 +296,7 @@ def adjudicate(
     try:
         report = run(root, min_agree)
     except KinewsError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     out.print(
         f"{len(report.documents)} documents adjudicated into {GOLD_FILE}: {report.spans} spans; "
         f"{report.open_items} open and {report.resolved_items} resolved items in {WORKLIST_FILE}",
@@ -324,226 +312,6 @@ def adjudicate(
         out.print(f"removed the adjudicated gold of {doc_id}: no longer needed", markup=False)
     if not report.changed:
         out.print("nothing changed")
-
-
-# --- kinews ls: annotation sessions in Label Studio --------------------------------------------
-
-ls_app = typer.Typer(
-    no_args_is_help=True, help="Annotation sessions in Label Studio (LABEL_STUDIO_URL/_API_KEY)."
-)
-app.add_typer(ls_app, name="ls")
-LsRoot = Annotated[
-    Path | None,
-    typer.Option(
-        "--root", help="Dataset root [default: the one given to `ls`, or .].", file_okay=False
-    ),
-]
-Project = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
-
-
-@ls_app.callback()
-def ls_group(ctx: typer.Context, root: Root = Path(".")) -> None:
-    """Push documents to Label Studio, pull annotations back, import exports, serve locally."""
-    ctx.obj = root
-
-
-def _ls_root(ctx: typer.Context, root: Path | None) -> Path:
-    return root if root is not None else (ctx.obj or Path("."))
-
-
-@ls_app.command("config")
-def ls_config(ctx: typer.Context, root: LsRoot = None) -> None:
-    """Print the labelling config generated from schemas/labels.yaml."""
-    from kinews.labelstudio import label_config
-    from kinews.scheme import load_scheme
-
-    try:
-        out.print(label_config(load_scheme(_ls_root(ctx, root))), end="", markup=False)
-    except KinewsError as error:
-        raise _fail(error) from None
-
-
-@ls_app.command("push")
-def ls_push(
-    ctx: typer.Context,
-    project: Project,
-    predictions: Annotated[
-        bool, typer.Option("--predictions", help="Pre-annotate from a gazetteer of gold spans.")
-    ] = False,
-    update_changed: Annotated[
-        bool, typer.Option("--update-changed", help="Update tasks whose document text changed.")
-    ] = False,
-    review: Annotated[
-        bool,
-        typer.Option("--review", help="Attach the open worklist items' candidates as predictions."),
-    ] = False,
-    root: LsRoot = None,
-) -> None:
-    """Create or update the project and import one task per document not yet in it.
-
-    With --review, instead put the documents with open worklist items up for review.
-    """
-    from rich.progress import Progress
-
-    from kinews.review import push_review
-    from kinews.sessions import connect, push
-
-    if review:
-        if predictions or update_changed:
-            raise typer.BadParameter("--review goes alone (no --predictions, --update-changed)")
-        try:
-            reviewed = push_review(connect(), _ls_root(ctx, root), project)
-        except KinewsError as error:
-            raise _fail(error) from None
-        verb = "created" if reviewed.project_created else "found"
-        out.print(f"{verb} project {project!r} (id {reviewed.project_id})", markup=False)
-        if reviewed.config_updated:
-            out.print("updated the labelling config from the scheme")
-        for doc_id, reason in reviewed.skipped:
-            out.print(f"skipped {doc_id}: {reason}", markup=False)
-        out.print(
-            f"{len(reviewed.documents)} documents with {reviewed.open_items} open items: "
-            f"{len(reviewed.added)} tasks added, {reviewed.attached} review predictions attached, "
-            f"{reviewed.replaced} outdated removed, {len(reviewed.up_to_date)} up to date"
-        )
-        return
-    try:
-        with Progress(console=err, transient=True) as bar:
-            job = bar.add_task("importing tasks", total=None)
-            report = push(
-                connect(),
-                _ls_root(ctx, root),
-                project,
-                predictions=predictions,
-                update_changed=update_changed,
-                progress=lambda done, total: bar.update(job, completed=done, total=total),
-            )
-    except KinewsError as error:
-        raise _fail(error) from None
-    verb = "created" if report.project_created else "found"
-    out.print(f"{verb} project {project!r} (id {report.project_id})", markup=False)
-    if report.config_updated:
-        out.print("updated the labelling config from the scheme")
-    for doc_id in report.changed:
-        action = "task updated" if doc_id in report.updated else "use --update-changed"
-        out.print(f"changed text: {doc_id} ({action})", markup=False)
-    for doc_id in report.annotated_before:
-        out.print(f"re-check the annotations of {doc_id}: made on its old text", markup=False)
-    out.print(
-        f"{len(report.added)} tasks added, {report.unchanged} unchanged, "
-        f"{len(report.changed)} changed, {report.predictions} predictions"
-        + (f" ({report.model_version})" if report.model_version else "")
-    )
-
-
-def _print_pull(report) -> None:
-    for where in report.deleted:
-        state = "pruned" if report.pruned else "kept locally (--prune removes it)"
-        out.print(f"deleted on the server: {where}, {state}", markup=False)
-    skipped = sum(n for _, n in report.skipped)
-    reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped)
-    out.print(
-        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.deleted)} deleted, {skipped} skipped" + (f" ({reasons})" if reasons else ""),
-        markup=False,
-    )
-    out.print(f"{'wrote' if report.written else 'unchanged:'} {report.path}", markup=False)
-
-
-@ls_app.command("pull")
-def ls_pull(
-    ctx: typer.Context,
-    project: Project,
-    drafts: Annotated[bool, typer.Option("--drafts", help="Also pull unsubmitted drafts.")] = False,
-    prune: Annotated[
-        bool, typer.Option("--prune", help="Drop records whose annotation was deleted.")
-    ] = False,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="[default: annotations/ls-<project>.jsonl]")
-    ] = None,
-    root: LsRoot = None,
-) -> None:
-    """Pull every annotation of the project into annotations/ (annotators as pseudonyms)."""
-    from kinews.sessions import connect, pull
-
-    try:
-        report = pull(
-            connect(), _ls_root(ctx, root), project, drafts=drafts, prune=prune, out=out_file
-        )
-    except KinewsError as error:
-        raise _fail(error) from None
-    _print_pull(report)
-
-
-@ls_app.command("import")
-def ls_import(
-    ctx: typer.Context,
-    export: Annotated[
-        Path,
-        typer.Argument(help="JSON, JSON_MIN or legacy export file.", exists=True, dir_okay=False),
-    ],
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Map a tool label: NAME=SCHEME_LABEL.")
-    ] = None,
-    text_key: Annotated[str, typer.Option(help="Task data key holding the text.")] = "text",
-    match_text: Annotated[
-        bool, typer.Option("--match-text", help="Find tasks without doc_id by their exact text.")
-    ] = False,
-    offsets: Annotated[str, typer.Option(help="code-points or utf-16.")] = "code-points",
-    created_at: Annotated[
-        str | None, typer.Option(help="Timestamp for annotations that carry none.")
-    ] = None,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="[default: annotations/ls-import-<file>.jsonl]")
-    ] = None,
-    root: LsRoot = None,
-) -> None:
-    """Convert a file exported from the Label Studio UI into annotation records."""
-    from kinews.labelstudio import Options
-    from kinews.sessions import import_export
-
-    if offsets not in ("code-points", "utf-16"):
-        raise typer.BadParameter("must be code-points or utf-16", param_hint="--offsets")
-    pairs = [item.partition("=") for item in label or ()]
-    if any(not sep or not a or not b for a, sep, b in pairs):
-        raise typer.BadParameter("must be NAME=SCHEME_LABEL", param_hint="--label")
-    options = Options(
-        text_key=text_key,
-        labels={a: b for a, _, b in pairs},
-        offsets=offsets,  # type: ignore[arg-type]
-        match_text=match_text,
-        created_at=created_at,
-    )
-    try:
-        report = import_export(_ls_root(ctx, root), export, options, out_file)
-    except KinewsError as error:
-        raise _fail(error) from None
-    _print_pull(report)
-
-
-@ls_app.command("serve")
-def ls_serve(
-    ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="[default: <root>/.labelstudio]", file_okay=False)
-    ] = None,
-    root: LsRoot = None,
-) -> None:
-    """Start Label Studio locally (scripts/label-studio) until interrupted."""
-    import subprocess
-
-    base = _ls_root(ctx, root)
-    script = base / "scripts" / "label-studio"
-    if not script.exists():
-        script = Path(__file__).resolve().parents[2] / "scripts" / "label-studio"
-    folder = data_dir or base / ".labelstudio"
-    command = ["bash", str(script), "serve", "--port", str(port), "--data-dir", str(folder)]
-    try:
-        code = subprocess.call(command)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
 
 
 # True when `main` runs the command, in a process of its own that ends when the command does;
