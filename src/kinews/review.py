@@ -15,7 +15,7 @@ from kinews.adjudicate import GOLD_FILE
 from kinews.errors import KinewsError
 from kinews.records import Document, Span, load_annotations, load_documents
 from kinews.sessions import open_project, server_call
-from kinews.worklist import Item, open_items, read_worklist
+from kinews.worklist import Item, count_open, read_worklist
 
 REVIEW_VERSION = "kinews-review "  # + the annotator's pseudonym: the name of the prediction's tab
 
@@ -97,10 +97,11 @@ def push_review(client: Any, root: Path, title: str) -> ReviewReport:
     Documents without open items are not touched. Raises KinewsError when the worklist or the
     records are malformed, on an annotator named by e-mail, or on a server error.
     """
-    counts = open_items(root)
+    worklist = read_worklist(root)
+    counts = count_open(worklist)
     docs = {d.doc.id: d.doc for d in load_documents(root)}
     items: dict[str, list[Item]] = {}
-    for item in read_worklist(root):
+    for item in worklist:
         items.setdefault(item.doc_id, []).append(item)
     gold = {
         r.ann.doc_id: r.ann.spans

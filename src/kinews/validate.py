@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import gc
 import re
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import scan_jsonl
 from kinews.rules import RULES
 from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
 from kinews.tables import read_documents, read_records
@@ -103,21 +101,17 @@ def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Prob
 
 def _open_worklist_items(root: Path) -> list[Problem]:
     """One warning per document whose adjudication worklist still has open items."""
-    from kinews.worklist import WORKLIST_FILE, read_worklist
+    from kinews.worklist import WORKLIST_FILE, count_open, read_worklist_lines
 
     try:
-        read_worklist(root)  # a malformed worklist is reported, not skipped
-    except KinewsError as error:
+        located = read_worklist_lines(root)
+    except KinewsError as error:  # a malformed worklist is reported, not skipped
         return list(error.problems)
-    path = root / WORKLIST_FILE
-    if not path.exists():
-        return []
+    counts = count_open([item for _, item in located])
     first: dict[str, int] = {}
-    counts: Counter[str] = Counter()
-    for line, item in scan_jsonl(path)[0]:
-        if item.get("accept") is None:
-            first.setdefault(item["doc_id"], line)
-            counts[item["doc_id"]] += 1
+    for line, item in located:
+        if item.accept is None:
+            first.setdefault(item.doc_id, line)
     rule = RULES["gold-open-items"]
     return [
         Problem(

@@ -79,6 +79,11 @@ def read_worklist(root: Path) -> list[Item]:
 
     Raises KinewsError (`line-not-json`, `worklist-invalid`) naming file and line.
     """
+    return [item for _, item in read_worklist_lines(root)]
+
+
+def read_worklist_lines(root: Path) -> list[tuple[int, Item]]:
+    """The worklist's items, each with its line number; raises as `read_worklist` does."""
     path = root / WORKLIST_FILE
     if not path.exists():
         return []
@@ -87,7 +92,7 @@ def read_worklist(root: Path) -> list[Item]:
     items = []
     for line, obj in values:
         try:
-            items.append(item_from_json(obj))
+            items.append((line, item_from_json(obj)))
         except (KeyError, TypeError, ValueError) as error:
             problems.append(
                 Problem(
@@ -151,8 +156,13 @@ def open_items(root: Path) -> dict[str, int]:
 
     Raises KinewsError when the worklist is malformed.
     """
+    return count_open(read_worklist(root))
+
+
+def count_open(items: list[Item]) -> dict[str, int]:
+    """doc_id -> number of open items among `items`, for documents that have any."""
     counts: dict[str, int] = {}
-    for item in read_worklist(root):
+    for item in items:
         if item.accept is None:
             counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
     return counts
