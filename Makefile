@@ -5,12 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dataset test
+.PHONY: dataset test baseline
 
 dataset: $(VENV)/.kinews-installed
 	$(BIN)/kinews ingest seeds/
 	$(BIN)/kinews validate
 	$(BIN)/kinews build --out dist
+
+# The CRF baseline of the current version's release (the figures its card reports).
+baseline: dataset
+	$(BIN)/kinews baseline dist/kinews-$$(sed -n 's/^## \[\([0-9][0-9.]*\)\].*/\1/p' CHANGELOG.md | head -n 1)
 
 test: $(VENV)/.kinews-dev-installed .venv-ls/.kinews-ls-installed
 	$(BIN)/ruff check .

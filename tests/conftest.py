@@ -29,8 +29,8 @@ def empty_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def seed_root(empty_root: Path) -> Path:
-    """A dataset root with the seed ingested (as `make dataset` does) and its gold annotation."""
-    result = CliRunner().invoke(app, ["ingest", str(REPO / "seeds"), "--root", str(empty_root)])
+    """A dataset root with the seed article ingested and its gold annotation."""
+    result = CliRunner().invoke(app, ["ingest", str(SEED), "--root", str(empty_root)])
     assert result.exit_code == 0, result.output
     (empty_root / "annotations").mkdir()
     shutil.copy(REPO / "annotations" / "gold.jsonl", empty_root / "annotations" / "gold.jsonl")

@@ -23,7 +23,7 @@ def corpus(root: Path) -> list[dict]:
 
 
 def test_the_seed_becomes_one_document_with_its_known_metadata(empty_root, kinews):
-    result = kinews("ingest", REPO / "seeds", "--root", empty_root)
+    result = kinews("ingest", SEED, "--root", empty_root)
     assert result.exit_code == 0, result.output
     assert f"added {SEED_ID}" in result.output
     [doc] = corpus(empty_root)
@@ -38,7 +38,7 @@ def test_the_seed_becomes_one_document_with_its_known_metadata(empty_root, kinew
 
 def test_reingesting_the_same_text_is_a_reported_no_op(seed_root, kinews):
     before = tree(seed_root / "corpus")
-    result = kinews("ingest", REPO / "seeds", "--root", seed_root)
+    result = kinews("ingest", SEED, "--root", seed_root)
     assert result.exit_code == 0
     assert f"unchanged {SEED_ID}" in result.output
     assert "corpus unchanged" in result.output
@@ -198,3 +198,20 @@ def test_a_jsonl_file_with_bom_and_crlf_is_read_and_normalised(empty_root, kinew
     assert result.exit_code == 0, result.output
     [doc] = corpus(empty_root)
     assert (doc["id"], doc["text"]) == ("a1", "KI\nin Peking")
+
+
+def test_the_10kgnad_seeds_keep_their_text_and_carry_their_provenance(empty_root, kinews):
+    result = kinews("ingest", REPO / "seeds", "--root", empty_root)
+    assert result.exit_code == 0, result.output
+    docs = corpus(empty_root)
+    released = [d for d in docs if d["id"] != SEED_ID]
+    assert len(released) == 225
+    seeds = {p.name: p for p in (REPO / "seeds").glob("10kgnad-test-*.txt")}
+    for doc in released:
+        assert doc["license"] == "CC-BY-NC-SA-4.0"
+        assert doc["source"] == "DER STANDARD (via 10kGNAD)"
+        assert [doc[k] for k in ("title", "url", "published")] == [None] * 3
+        row = int(doc["notes"].split("row ")[1].split(",")[0])
+        assert doc["text"] == seeds[f"10kgnad-test-{row:04d}.txt"].read_text("utf-8")
+    categories = [d["notes"].split("category ")[1].split(".")[0] for d in released]
+    assert (categories.count("Web"), categories.count("Wissenschaft")) == (168, 57)

@@ -228,6 +228,22 @@ def publish(
 
 
 @app.command()
+def baseline(
+    release: Annotated[Path, typer.Argument(help="A release folder (dist/kinews-X.Y.Z).")],
+    format: TextOrJson = "text",
+    root: Root = Path("."),
+) -> None:
+    """Train a CRF on the release's train sentences; seqeval scores on validation and test."""
+    from kinews.baseline import render_text, run_baseline
+
+    try:
+        report = run_baseline(root / release)
+    except KinewsError as error:
+        raise fail(error) from None
+    out.print(report.to_json() if format == "json" else render_text(report), end="", markup=False)
+
+
+@app.command()
 def agree(
     by_label: Annotated[bool, typer.Option("--by-label", help="Entity F1 per label too.")] = False,
     format: TextOrJson = "text",

@@ -1,0 +1,129 @@
+"""Specification of `kinews baseline`: a CRF trained on a release's train split, scored by seqeval.
+
+Each test builds a small release in tmp_path with `kinews build` and reads it back only through
+the release folder, as a researcher would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kinews.baseline import run_baseline
+from kinews.splits import assign_split
+
+SENTENCE = "Anna Schmidt arbeitet bei Siemens in Berlin und nutzt KI."
+SPANS = [
+    (0, 12, "PER"),
+    (26, 33, "ORG"),
+    (37, 43, "LOC"),
+    (54, 56, "TECH"),
+]
+EVENT = "Sie besucht die Hannover Messe."
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+def group_for(split: str) -> str:
+    """A group name whose documents the split assignment puts into `split`."""
+    return next(f"g-{split}-{n}" for n in range(1000) if assign_split(f"g-{split}-{n}") == split)
+
+
+def make_release(root: Path, tmp_path: Path, kinews, docs: list[tuple[str, str, str, list]]):
+    """Ingest (id, split, text, spans) documents, one gold record each, and build 0.1.0."""
+    articles = tmp_path / "articles.jsonl"
+    rows = [{"id": i, "text": text, "group": group_for(split)} for i, split, text, _ in docs]
+    articles.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    assert kinews("ingest", articles, "--root", root).exit_code == 0
+    corpus = {
+        d["id"]: d
+        for d in map(json.loads, (root / "corpus" / "documents.jsonl").read_text().splitlines())
+    }
+    (root / "annotations").mkdir(exist_ok=True)
+    with (root / "annotations" / "gold.jsonl").open("w", encoding="utf-8") as f:
+        for doc_id, _, text, spans in docs:
+            record = {
+                "doc_id": doc_id,
+                "doc_sha256": corpus[doc_id]["sha256"],
+                "annotator": "team",
+                "status": "gold",
+                "created_at": "2026-12-01T00:00:00Z",
+                "updated_at": None,
+                "origin": {"tool": "manual"},
+                "spans": [
+                    {"start": s, "end": e, "label": label, "text": text[s:e]}
+                    for s, e, label in spans
+                ],
+            }
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out = tmp_path / "dist"
+    built = kinews(
+        "build", "--version", "0.1.0", "--date", "2026-12-01", "--root", root, "--out", out
+    )
+    assert built.exit_code == 0, built.output
+    return out / "kinews-0.1.0"
+
+
+def same_sentences(n: int, split: str) -> list[tuple[str, str, str, list]]:
+    # Trailing spaces make the texts distinct documents; their sentences and tokens are equal.
+    first = {"train": 0, "validation": 20, "test": 40}[split]
+    return [(f"{split}-{i}", split, SENTENCE + " " * (first + i), SPANS) for i in range(n)]
+
+
+def test_a_test_split_equal_to_train_is_tagged_perfectly(empty_root, tmp_path, kinews):
+    release = make_release(
+        empty_root, tmp_path, kinews, same_sentences(6, "train") + same_sentences(3, "test")
+    )
+    report = run_baseline(release)
+    [test] = report.splits
+    assert test.split == "test" and test.sentences == 3
+    assert (test.overall.precision, test.overall.recall, test.overall.f1) == (1.0, 1.0, 1.0)
+    assert test.overall.support == 12
+    assert test.by_label["PER"].support == 3 and test.by_label["PER"].f1 == 1.0
+    # A label that occurs nowhere has no figures at all, rather than a zero.
+    assert test.by_label["POLICY"] == type(test.by_label["POLICY"])(None, None, None, 0)
+    assert report.missing_splits == ("validation",)
+    assert report.train_sentences == 6 and report.train_tokens == 6 * 11
+
+
+def test_a_label_train_lacks_is_reported_with_zero_recall_and_no_precision(
+    empty_root, tmp_path, kinews
+):
+    text = SENTENCE + " " + EVENT
+    start = text.index("Hannover Messe")
+    event_span = (start, start + len("Hannover Messe"), "EVENT")
+    with_event = [(f"event-{i}", "test", text + " " * i, [*SPANS, event_span]) for i in range(2)]
+    docs = same_sentences(6, "train") + with_event
+    release = make_release(empty_root, tmp_path, kinews, docs)
+    [test] = run_baseline(release).splits
+    event = test.by_label["EVENT"]
+    assert event.support == 2
+    assert event.recall == 0.0 and event.f1 == 0.0
+    assert event.precision is None  # the model never predicted EVENT: precision is undefined
+    # What train taught is still found (the unknown name may be mistaken for one of them).
+    assert all(test.by_label[label].recall == 1.0 for label in ("PER", "ORG", "LOC", "TECH"))
+    assert test.overall.recall == 8 / 10
+
+
+def test_the_same_release_gives_the_same_figures_every_run(empty_root, tmp_path, kinews):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    release = make_release(empty_root, tmp_path, kinews, docs)
+    first = kinews("baseline", release, "--format", "json")
+    second = kinews("baseline", release, "--format", "json")
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output
+    assert [s["split"] for s in json.loads(first.output)["splits"]] == ["validation", "test"]
+    text = kinews("baseline", release)
+    assert "test (2 sentences): precision 1.000  recall 1.000  F1 1.000  support 8" in text.output
+
+
+def test_a_folder_that_is_not_a_release_is_a_located_error(tmp_path, kinews):
+    result = kinews("baseline", tmp_path)
+    assert result.exit_code == 1
+    assert "baseline-no-release" in result.output and str(tmp_path) in result.output
