@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dataset test baseline
+.PHONY: dataset test docs baseline
 
 dataset: $(VENV)/.kinews-installed
 	$(BIN)/kinews ingest seeds/
@@ -21,6 +21,11 @@ test: $(VENV)/.kinews-dev-installed .venv-ls/.kinews-ls-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(BIN)/mkdocs build --strict
+
+# The docs site (docs/, mkdocs.yml) into site/; make test builds it too, so a broken link fails.
+docs: $(VENV)/.kinews-dev-installed
+	$(BIN)/mkdocs build --strict
 
 $(VENV)/.kinews-installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

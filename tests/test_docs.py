@@ -1,4 +1,9 @@
-"""The README documents every command and every problem code; every code is tested."""
+"""The docs pages document every command and every problem code; every code is tested.
+
+docs/commands.md has a section per command, docs/problem-codes.md a table row per code; the README
+stays a short front page that links to every page (mkdocs build --strict, run by make test, checks
+the links between the pages).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ import typer.main
 from conftest import CASES, REPO
 from kinews.cli import app
 
+DOCS = REPO / "docs"
+COMMANDS = (DOCS / "commands.md").read_text("utf-8")
+PROBLEM_CODES = (DOCS / "problem-codes.md").read_text("utf-8")
 README = (REPO / "README.md").read_text("utf-8")
 CODE = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
 TABLE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z, ]+) \|", re.MULTILINE)
@@ -20,7 +28,7 @@ TABLE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z, ]+) \|", re.MULTILINE)
 def codes_raised_in_source() -> set[str]:
     """Kebab-case constants passed to Problem, KinewsError.single, Rule or _Fields.problem."""
     found = set()
-    for path in (REPO / "src" / "kinews").glob("*.py"):
+    for path in (REPO / "src" / "kinews").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
@@ -37,12 +45,32 @@ def codes_raised_in_source() -> set[str]:
 
 
 def documented_codes() -> dict[str, str]:
-    return {code: stages for code, stages in TABLE_ROW.findall(README)}
+    return {code: stages for code, stages in TABLE_ROW.findall(PROBLEM_CODES)}
 
 
-def test_every_command_is_in_the_readme():
-    for command in typer.main.get_command(app).commands:
-        assert f"### `kinews {command}" in README, command
+def has_section(command: str) -> bool:
+    return re.search(rf"^## `kinews {re.escape(command)}\b", COMMANDS, re.MULTILINE) is not None
+
+
+def test_every_command_has_its_section_in_the_docs():
+    for name, command in typer.main.get_command(app).commands.items():
+        assert has_section(name), name
+        # a group (kinews ls) documents each of its commands in a section of its own
+        for sub in getattr(command, "commands", {}):
+            assert has_section(f"{name} {sub}"), f"{name} {sub}"
+
+
+def test_readme_is_a_short_front_page_linking_every_docs_page():
+    assert len(README.encode("utf-8")) <= 10_000
+    linked = set(re.findall(r"\]\(docs/([a-z-]+\.md)\)", README))
+    assert linked == {page.name for page in DOCS.glob("*.md")}
+
+
+def test_the_quick_start_commands_are_make_targets():
+    makefile = (REPO / "Makefile").read_text("utf-8")
+    for target in ("dataset", "test"):
+        assert f"make {target}" in README, target
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
 
 
 def test_every_command_takes_root():
