@@ -7,8 +7,10 @@ proposes nothing. Per file it checks that the text without the markup is exactly
 text, converts the spans to code-point offsets (what Label Studio 1.23's UI stores), and saves
 them as an annotation of the user who signed up through Label Studio's own web form (or logs
 that user in again), so that ``kinews ls pull`` sees the annotator's own user. A task the user
-already annotated is skipped, so a re-run adds nothing. No lead time is sent: the annotation time
-was not measured per document, and Label Studio records none then.
+already annotated is left alone, so a re-run adds nothing; with ``--update`` (after the annotator
+re-checked their files against a new version of the guidelines) the user's annotation is updated
+where its spans differ from the file, as an edit in the browser would. No lead time is sent:
+the annotation time was not measured per document, and Label Studio records none then.
 
     LABEL_STUDIO_URL=http://127.0.0.1:8080 KINEWS_ANNOTATOR_PASSWORD=… \
         .venv/bin/python scripts/ls_submit_markup.py --project TITLE --email E MARKUP_DIR
@@ -96,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", required=True)
     parser.add_argument("--email", required=True)
+    parser.add_argument("--update", action="store_true", help="update changed annotations")
     parser.add_argument("markup_dir", type=Path)
     args = parser.parse_args()
     client = session_of(
@@ -103,16 +106,12 @@ def main() -> None:
     )
     me = client.get("/api/current-user/whoami").json()["id"]
     tasks = tasks_of(client, args.project)
-    added = skipped = 0
+    added = updated = skipped = 0
     for path in sorted(args.markup_dir.glob("kn-*.txt")):
         task = tasks[path.stem]
         text, spans = spans_of(path.read_text(encoding="utf-8"))
         if text != task["data"]["text"]:
             sys.exit(f"{path}: the text without markup is not the task's text")
-        done = client.get(f"/api/tasks/{task['id']}/annotations/").json()
-        if any(a.get("completed_by") == me for a in done):
-            skipped += 1
-            continue
         result = [
             {
                 "id": f"{path.stem[3:9]}{n:04d}",
@@ -124,11 +123,25 @@ def main() -> None:
             }
             for n, (start, end, label, span) in enumerate(spans)
         ]
-        answer = client.post(f"/api/tasks/{task['id']}/annotations/", json={"result": result})
+        done = client.get(f"/api/tasks/{task['id']}/annotations/").json()
+        mine = [a for a in done if a.get("completed_by") == me]
+        if mine and (not args.update or _spans(mine[0]["result"]) == _spans(result)):
+            skipped += 1
+            continue
+        if mine:
+            answer = client.patch(f"/api/annotations/{mine[0]['id']}/", json={"result": result})
+            updated += 1
+        else:
+            answer = client.post(f"/api/tasks/{task['id']}/annotations/", json={"result": result})
+            added += 1
         if answer.status_code >= 300:
             sys.exit(f"{path}: Label Studio answered {answer.status_code}: {answer.text[:300]}")
-        added += 1
-    print(f"{args.email.split('@')[0]}: {added} annotations saved, {skipped} already there")
+    name = args.email.split("@")[0]
+    print(f"{name}: {added} annotations saved, {updated} updated, {skipped} unchanged")
+
+
+def _spans(result: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    return sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in result)
 
 
 if __name__ == "__main__":
