@@ -20,7 +20,7 @@ TABLE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z, ]+) \|", re.MULTILINE)
 def codes_raised_in_source() -> set[str]:
     """Kebab-case constants passed to Problem, KinewsError.single, Rule or _Fields.problem."""
     found = set()
-    for path in (REPO / "src" / "kinews").glob("*.py"):
+    for path in (REPO / "src" / "kinews").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.Call):
                 continue

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 from datasets import Features
 
-from kinews.agreement import AgreementReport
-from kinews.configs import COLUMNS, CONFIGS
+from kinews.adjudication.agreement import AgreementReport
+from kinews.release.configs import COLUMNS, CONFIGS
+from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
-from kinews.splits import SPLITS
 
 MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
 NOT_MEASURED = (
@@ -61,7 +61,8 @@ class CardFacts:
     sources: tuple[SourceRow, ...]
     tokenizer: str
     changelog: tuple[ChangelogEntry, ...]  # newest first
-    # Markdown paragraph with agreement figures (see kinews.agreement); None: not yet measured.
+    # Markdown paragraph with agreement figures (see kinews.adjudication.agreement); None: not
+    # yet measured.
     agreement: str | None = None
     # Release-relative path of a chart of label counts per split, embedded when given.
     chart: str | None = None
@@ -69,7 +70,7 @@ class CardFacts:
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
-    """The card's agreement section from `kinews.agreement`; None when nothing was measured."""
+    """The card's agreement section from the agreement report; None when nothing was measured."""
     if report.documents == 0:
         return None
     lines = [

@@ -1,10 +1,10 @@
 """Documents + annotations → every located problem in one run.
 
-The stage has four parts: `kinews.tables` reads the files into Arrow tables (every row with its
-file and line; a fast reader and a careful one), `kinews.checks` computes the facts the rules
-need, `kinews.models` holds the pandera contracts of the documents, records and spans tables,
-and `kinews.rules` the code, severity and message of each rule. Policies (label names, maximum
-span lengths) come from the scheme.
+The stage has four parts: `tables` reads the files into Arrow tables (every row with its file and
+line; a fast reader and a careful one), `facts` computes the facts the rules need, `contracts`
+holds the pandera contracts of the documents, records and spans tables, and `rules` the code,
+severity and message of each rule. Policies (label names, maximum span lengths) come from the
+scheme.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinews.errors import KinewsError, Problem
-from kinews.rules import RULES
 from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
-from kinews.tables import read_documents, read_records
+from kinews.validate.rules import RULES
+from kinews.validate.tables import read_documents, read_records
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,8 +54,13 @@ def _validate(root: Path) -> list[Problem]:
         worklist = lanes.submit(_open_worklist_items, root)
         import polars as pl
 
-        from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
-        from kinews.models import DocumentsTable, RecordsTable, problems_of, spans_table_model
+        from kinews.validate.contracts import (
+            DocumentsTable,
+            RecordsTable,
+            problems_of,
+            spans_table_model,
+        )
+        from kinews.validate.facts import document_facts, mark_annotated, record_facts, span_facts
 
         # pandera's checks are lazy queries: the streaming engine runs them too.
         with pl.Config(engine_affinity="streaming"):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kinews.agreement import layers_by_document
+from kinews.adjudication.agreement import layers_by_document
 from kinews.errors import KinewsError
 from kinews.records import (
     ANNOTATIONS_DIR,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kinews.cli_common import Root, err, fail, out
+from kinews.cli.common import Root, err, fail, out
 from kinews.errors import KinewsError
 
 ls_app = typer.Typer(
@@ -35,7 +35,7 @@ def _ls_root(ctx: typer.Context, root: Path | None) -> Path:
 @ls_app.command("config")
 def ls_config(ctx: typer.Context, root: LsRoot = None) -> None:
     """Print the labelling config generated from schemas/labels.yaml."""
-    from kinews.labelstudio import label_config
+    from kinews.labelstudio.export import label_config
     from kinews.scheme import load_scheme
 
     try:
@@ -66,8 +66,8 @@ def ls_push(
     """
     from rich.progress import Progress
 
-    from kinews.review import push_review
-    from kinews.sessions import connect, push
+    from kinews.labelstudio.review import push_review
+    from kinews.labelstudio.sessions import connect, push
 
     if review:
         if predictions or update_changed:
@@ -145,7 +145,7 @@ def ls_pull(
     root: LsRoot = None,
 ) -> None:
     """Pull every annotation of the project into annotations/ (annotators as pseudonyms)."""
-    from kinews.sessions import connect, pull
+    from kinews.labelstudio.sessions import connect, pull
 
     try:
         report = pull(
@@ -180,8 +180,8 @@ def ls_import(
     root: LsRoot = None,
 ) -> None:
     """Convert a file exported from the Label Studio UI into annotation records."""
-    from kinews.labelstudio import Options
-    from kinews.sessions import import_export
+    from kinews.labelstudio.export import Options
+    from kinews.labelstudio.sessions import import_export
 
     if offsets not in ("code-points", "utf-16"):
         raise typer.BadParameter("must be code-points or utf-16", param_hint="--offsets")
@@ -217,7 +217,7 @@ def ls_serve(
     base = _ls_root(ctx, root)
     script = base / "scripts" / "label-studio"
     if not script.exists():
-        script = Path(__file__).resolve().parents[2] / "scripts" / "label-studio"
+        script = Path(__file__).resolve().parents[3] / "scripts" / "label-studio"
     folder = data_dir or base / ".labelstudio"
     command = ["bash", str(script), "serve", "--port", str(port), "--data-dir", str(folder)]
     try:

@@ -1,6 +1,6 @@
-"""The `kinews` command: one subcommand per stage, the `ls` group in `kinews.cli_ls`.
+"""The `kinews` command: one subcommand per stage, the `ls` group in `kinews.cli.ls`.
 
-With `kinews.cli_common` and `kinews.cli_ls`, the only modules that print or exit.
+With `kinews.cli.common` and `kinews.cli.ls`, the only modules that print or exit.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from kinews.cli_common import Root, TextOrJson, fail, out
-from kinews.cli_ls import ls_app
+from kinews.cli.common import Root, TextOrJson, fail, out
+from kinews.cli.ls import ls_app
 from kinews.errors import KinewsError
 
 app = typer.Typer(
@@ -84,8 +84,8 @@ def validate(
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
 ) -> None:
     """Check corpus and annotations; exit 1 on errors, listing every problem with its location."""
-    from kinews.report import REPORT_FORMATS, render_report
     from kinews.validate import validate as run
+    from kinews.validate.report import REPORT_FORMATS, render_report
 
     if format not in REPORT_FORMATS:
         choices = ", ".join(REPORT_FORMATS)
@@ -121,8 +121,8 @@ def build(
     root: Root = Path("."),
 ) -> None:
     """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
-    from kinews.build import build as run
-    from kinews.build import current_version
+    from kinews.release.build import build as run
+    from kinews.release.build import current_version
 
     try:
         release = run(root, version or current_version(root), out_dir, date=date)
@@ -157,7 +157,7 @@ def diff(
     root: Root = Path("."),
 ) -> None:
     """Span-aware diff of two releases: documents and spans per split and label, totals first."""
-    from kinews.diff import diff_releases, render_json, render_text
+    from kinews.release.diff import diff_releases, render_json, render_text
 
     try:
         result = diff_releases(root / old_release, root / new_release)
@@ -204,8 +204,8 @@ def publish(
     root: Root = Path("."),
 ) -> None:
     """Upload a release to the Hub in one commit "Release vX.Y.Z" and tag it vX.Y.Z."""
-    from kinews.publish import plan_publish
-    from kinews.publish import publish as run
+    from kinews.release.publish import plan_publish
+    from kinews.release.publish import publish as run
 
     try:
         plan = plan_publish(root / release_dir, repo_id, private=private)
@@ -234,7 +234,7 @@ def agree(
     root: Root = Path("."),
 ) -> None:
     """Inter-annotator agreement over documents with two or more annotators."""
-    from kinews.agreement import agree as run
+    from kinews.adjudication.agreement import agree as run
 
     try:
         report = run(root)
@@ -289,8 +289,8 @@ def adjudicate(
     root: Root = Path("."),
 ) -> None:
     """Build gold records from several annotators; disagreements go to a worklist."""
-    from kinews.adjudicate import GOLD_FILE
-    from kinews.adjudicate import adjudicate as run
+    from kinews.adjudication.adjudicate import GOLD_FILE
+    from kinews.adjudication.adjudicate import adjudicate as run
     from kinews.worklist import WORKLIST_FILE
 
     try:

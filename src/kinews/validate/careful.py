@@ -16,7 +16,6 @@ import msgspec
 import pyarrow as pa
 
 from kinews.errors import Problem
-from kinews.jsonl import assemble, empty, parse_lines, schema_of
 from kinews.records import (
     DOCUMENT_NULLABLE,
     DOCUMENT_OPTIONAL,
@@ -25,6 +24,7 @@ from kinews.records import (
     read_document,
     scan_jsonl_bytes,
 )
+from kinews.validate.arrow import assemble, empty, parse_lines, schema_of
 
 _Offset = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 

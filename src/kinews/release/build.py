@@ -34,8 +34,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from kinews.agreement import measure
-from kinews.card import (
+from kinews.adjudication.agreement import measure
+from kinews.errors import KinewsError, Problem
+from kinews.records import Annotation, Document, LocatedAnnotation, load_annotations, load_documents
+from kinews.release.card import (
     CardFacts,
     ChangelogEntry,
     SourceRow,
@@ -44,8 +46,8 @@ from kinews.card import (
     citation,
     render_card,
 )
-from kinews.chart import render_label_chart
-from kinews.configs import (
+from kinews.release.chart import render_label_chart
+from kinews.release.configs import (
     CONFIGS,
     annotation_row,
     document_features,  # noqa: F401  (re-exported: the documents features, as tests use them)
@@ -53,10 +55,8 @@ from kinews.configs import (
     features_of,
     sentence_rows,
 )
-from kinews.croissant import render_croissant
-from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation, Document, LocatedAnnotation, load_annotations, load_documents
-from kinews.releases import (
+from kinews.release.croissant import render_croissant
+from kinews.release.history import (
     CHANGELOG_ENTRY,
     VERSION_PATTERN,
     ReleaseRecord,
@@ -70,8 +70,14 @@ from kinews.releases import (
     version_key,
     write_record,
 )
+from kinews.release.splits import (
+    SPLITS,
+    assign_splits,
+    load_manifest,
+    merge_recorded,
+    write_manifest,
+)
 from kinews.scheme import load_scheme
-from kinews.splits import SPLITS, assign_splits, load_manifest, merge_recorded, write_manifest
 from kinews.tokens import tokenizer_version
 from kinews.validate import validate
 from kinews.worklist import open_items

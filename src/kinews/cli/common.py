@@ -1,6 +1,6 @@
 """What the `kinews` command's modules share: the output consoles, common options, failing.
 
-`kinews.cli` holds the app and the stage commands, `kinews.cli_ls` the `kinews ls` group; only
+`kinews.cli` holds the app and the stage commands, `kinews.cli.ls` the `kinews ls` group; only
 these three modules print or exit.
 """
 

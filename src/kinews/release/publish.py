@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TypedDict
 
 from kinews import __version__
-from kinews.diff import release_version
 from kinews.errors import KinewsError, Problem
+from kinews.release.diff import release_version
 
 try:  # huggingface_hub >= 2 speaks httpx2; older releases use requests, whose errors are OSErrors
     from httpx2 import HTTPError as _TransportError

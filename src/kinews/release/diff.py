@@ -27,7 +27,7 @@ from datasets import Features
 
 from kinews.errors import KinewsError
 from kinews.records import Span
-from kinews.splits import SPLITS
+from kinews.release.splits import SPLITS
 
 DOCUMENT_KINDS = ("added", "removed", "changed", "moved")
 SPAN_KINDS = ("added", "removed", "relabelled", "boundary-shifted")
