@@ -24,10 +24,9 @@ import pyarrow.compute as pc
 
 from kinews.errors import Problem
 from kinews.records import (
-    ANNOTATION_FIELDS,
-    DOCUMENT_NULLABLE,
+    ANNOTATION,
+    DOCUMENT,
     DOCUMENT_OPTIONAL,
-    DOCUMENT_REQUIRED,
     DOCUMENTS_FILE,
     annotation_files,
 )
@@ -46,13 +45,11 @@ def _probe(name: str, required: tuple[str, ...], optional: tuple[str, ...] = ())
 
 
 _PROBES = {
-    "documents": _probe(
-        "DocumentKeys", (*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE), DOCUMENT_OPTIONAL
-    ),
-    "records": _probe("RecordKeys", ANNOTATION_FIELDS),
+    "documents": _probe("DocumentKeys", DOCUMENT.having("required", "nullable"), DOCUMENT_OPTIONAL),
+    "records": _probe("RecordKeys", ANNOTATION.having("required", "nullable")),
 }
 # Required keys whose value may be null: only for these can Arrow not tell missing from null.
-_NULLABLE = {"documents": DOCUMENT_NULLABLE, "records": ("updated_at", "origin")}
+_NULLABLE = {"documents": DOCUMENT.having("nullable"), "records": ANNOTATION.having("nullable")}
 
 
 @dataclass(frozen=True)
