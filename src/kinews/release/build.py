@@ -36,7 +36,7 @@ from datasets import Features
 
 from kinews.adjudication.agreement import measure
 from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation, Document, LocatedAnnotation, load_annotations, load_documents
+from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import (
     CardFacts,
     ChangelogEntry,
@@ -77,9 +77,8 @@ from kinews.release.splits import (
     merge_recorded,
     write_manifest,
 )
-from kinews.scheme import load_scheme
 from kinews.tokens import tokenizer_version
-from kinews.validate import validate
+from kinews.validate import load_valid
 from kinews.worklist import open_items
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -175,12 +174,10 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     """
     if not VERSION_PATTERN.match(version):
         raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
-    errors = [p for p in validate(root) if p.severity == "error"]
-    if errors:
-        raise KinewsError(errors)
-    scheme = load_scheme(root)
-    docs = sorted((d.doc for d in load_documents(root)), key=lambda d: d.id)
-    located = load_annotations(root)
+    checked = load_valid(root)
+    scheme = checked.scheme
+    docs = sorted((d.doc for d in checked.documents), key=lambda d: d.id)
+    located = checked.annotations
     chosen = select_release_annotations(docs, located)
     if not chosen:
         raise KinewsError.single(
