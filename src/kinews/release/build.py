@@ -1,10 +1,6 @@
 """Validated records → a versioned release folder that `datasets.load_dataset` reads.
 
-    dist/kinews-X.Y.Z/
-      README.md                                   dataset card (card.py)
-      data/{config}/{split}-00000-of-00001.parquet  documents, sentences, annotations (configs.py)
-      croissant.json                              Croissant metadata with per-file sha256
-      SHA256SUMS                                  checksums of every other file
+    dist/kinews-X.Y.Z/     the release folder (folder.py: its layout, checksums, version)
 
 A split with no rows is left out (no file, no entry in the card's `configs`), in every config
 alike: datasets 5.2 cannot load an empty split at all ("Instruction ... corresponds to no data",
@@ -21,7 +17,6 @@ version must reproduce the recorded checksums or is refused (releases.py).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 import shutil
 import tempfile
@@ -56,6 +51,17 @@ from kinews.release.configs import (
     sentence_rows,
 )
 from kinews.release.croissant import render_croissant
+from kinews.release.folder import (
+    CARD,
+    CHART,
+    CHECKSUMS,
+    CROISSANT,
+    add_checksums,
+    checksums,
+    folder_name,
+    shard,
+    write_checksums,
+)
 from kinews.release.history import (
     CHANGELOG_ENTRY,
     VERSION_PATTERN,
@@ -82,7 +88,6 @@ from kinews.validate import load_valid
 from kinews.worklist import open_items
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-CHART_FILE = "label-counts.png"
 
 
 @dataclass(frozen=True)
@@ -225,14 +230,14 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     ]
 
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"kinews-{version}"
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".kinews-{version}."))
+    target = out / folder_name(version)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{folder_name(version)}."))
     try:
         features = {config: features_of(config, scheme) for config in CONFIGS}
         num_bytes = {
             config: {
                 split: _write_parquet(
-                    staging / "data" / config / f"{split}-00000-of-00001.parquet",
+                    staging / shard(config, split),
                     rows[config][split],
                     features[config],
                 )
@@ -247,7 +252,7 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
             )
             for split in SPLITS
         }
-        render_label_chart(label_counts, scheme.label_names, staging / CHART_FILE)
+        render_label_chart(label_counts, scheme.label_names, staging / CHART)
         report = measure(
             {d.id: d for d in released},
             [a for d in released for a in layers[d.id]],
@@ -269,10 +274,12 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
             changelog=tuple(reversed(changelog)),
             unannotated=len(docs) - len(released),
             agreement=agreement_paragraph(report, _open_items(root, released)),
-            chart=CHART_FILE,
+            chart=CHART,
         )
-        (staging / "README.md").write_text(render_card(facts), encoding="utf-8")
-        (staging / "croissant.json").write_text(
+        (staging / CARD).write_text(render_card(facts), encoding="utf-8")
+        # Each file is hashed once: the data, chart and card for croissant.json, then the rest.
+        files = checksums(staging)
+        (staging / CROISSANT).write_text(
             render_croissant(
                 version=version,
                 date=release_date,
@@ -286,15 +293,13 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
                 scheme=scheme,
                 configs=features,
                 present={c: list(num_bytes[c]) for c in CONFIGS},
-                files=_checksums(staging),
+                files=files,
             ),
             encoding="utf-8",
         )
-        (staging / "SHA256SUMS").write_text(
-            "".join(f"{digest}  {name}\n" for name, digest in _checksums(staging).items()),
-            encoding="utf-8",
-        )
-        files = _checksums(staging)
+        files = add_checksums(staging, files, CROISSANT)
+        write_checksums(staging, files)
+        files = add_checksums(staging, files, CHECKSUMS)
         current = ReleaseRecord(
             version, release_date, current.tokenizer, current.tools, files, entries
         )
@@ -362,12 +367,4 @@ def _examples(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dic
         config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
         for config in CONFIGS
         if any(rows[config][split] for split in SPLITS)
-    }
-
-
-def _checksums(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
     }
