@@ -29,6 +29,10 @@ class Label:
     hotkey: str | None = None
     color: str | None = None
     max_length: int | None = None
+    # The dataset card: spans of this label name people (counted under Personal information)
+    personal_data: bool = False
+    # The dataset card: a sentence for its Limitations about this label
+    limitation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,11 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
             raise fail(f"label {label_name!r} must be upper case letters, digits and _")
         if not isinstance(entry.get("definition"), str) or not entry["definition"].strip():
             raise fail(f"label {label_name} needs a `definition`")
+        if not isinstance(entry.get("personal_data", False), bool):
+            raise fail(f"label {label_name}: personal_data must be true or false")
+        limitation = entry.get("limitation")
+        if limitation is not None and (not isinstance(limitation, str) or not limitation.strip()):
+            raise fail(f"label {label_name}: limitation must be a sentence")
         max_length = entry.get("max_length")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise fail(f"label {label_name}: max_length must be a positive integer")
@@ -96,6 +105,8 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
                 hotkey=entry.get("hotkey"),
                 color=entry.get("color"),
                 max_length=max_length,
+                personal_data=entry.get("personal_data", False),
+                limitation=" ".join(limitation.split()) if limitation else None,
             )
         )
     for attribute in ("name", "hotkey", "color"):
