@@ -29,9 +29,8 @@ class Label:
     hotkey: str | None = None
     color: str | None = None
     max_length: int | None = None
-    # The dataset card: spans of this label name people (counted under Personal information)
+    # From the scheme's `card`: the spans name people; a sentence for the card's Limitations.
     personal_data: bool = False
-    # The dataset card: a sentence for its Limitations about this label
     limitation: str | None = None
 
 
@@ -79,6 +78,13 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
         raise fail("the scheme must be a mapping with a non-empty list `labels`")
     if raw.get("span_policy", "flat") != "flat":
         raise fail("only span_policy: flat (non-overlapping spans) is supported")
+    card = raw.get("card") or {}
+    personal = card.get("personal_data") or [] if isinstance(card, dict) else None
+    limitations = card.get("limitations") or {} if isinstance(card, dict) else None
+    if not isinstance(personal, list) or not isinstance(limitations, dict):
+        raise fail("`card` needs a list `personal_data` and a mapping `limitations`")
+    if any(not isinstance(v, str) or not v.strip() for v in limitations.values()):
+        raise fail("each of card.limitations must be a sentence")
     labels: list[Label] = []
     for index, entry in enumerate(raw["labels"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -88,11 +94,6 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
             raise fail(f"label {label_name!r} must be upper case letters, digits and _")
         if not isinstance(entry.get("definition"), str) or not entry["definition"].strip():
             raise fail(f"label {label_name} needs a `definition`")
-        if not isinstance(entry.get("personal_data", False), bool):
-            raise fail(f"label {label_name}: personal_data must be true or false")
-        limitation = entry.get("limitation")
-        if limitation is not None and (not isinstance(limitation, str) or not limitation.strip()):
-            raise fail(f"label {label_name}: limitation must be a sentence")
         max_length = entry.get("max_length")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise fail(f"label {label_name}: max_length must be a positive integer")
@@ -105,8 +106,10 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
                 hotkey=entry.get("hotkey"),
                 color=entry.get("color"),
                 max_length=max_length,
-                personal_data=entry.get("personal_data", False),
-                limitation=" ".join(limitation.split()) if limitation else None,
+                personal_data=label_name in personal,
+                limitation=" ".join(limitations[label_name].split())
+                if label_name in limitations
+                else None,
             )
         )
     for attribute in ("name", "hotkey", "color"):
