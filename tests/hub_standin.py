@@ -4,8 +4,8 @@ Everything else in the test suite runs against the real thing (Parquet through `
 pandera, Label Studio). The Hub is the exception because it is out of reach from here and a
 publish would be irreversible; `kinews publish` is tested against this small HTTP server instead,
 which `huggingface_hub` talks to through `HF_ENDPOINT`. It implements only the endpoints that
-`kinews.publish` makes `huggingface_hub` (2.x) call, with the JSON shapes that library parses
-(read from its source, `hf_api.py` and `_commit_api.py`):
+`kinews.release.publish` makes `huggingface_hub` (2.x) call, with the JSON shapes that library
+parses (read from its source, `hf_api.py` and `_commit_api.py`):
 
     GET  /api/agent-harnesses                      public list read for huggingface_hub's user agent
     POST /api/repos/create                         create_repo (409 when it exists)

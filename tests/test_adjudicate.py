@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import GOLDEN, SEED_ID, tree
-from kinews.adjudicate import GOLD_FILE, adjudicate, adjudicate_document, span_key
+from kinews.adjudication.adjudicate import GOLD_FILE, adjudicate, adjudicate_document, span_key
 from kinews.errors import KinewsError
 from kinews.records import Annotation, Document, Span, load_annotations, load_documents
 from kinews.worklist import WORKLIST_FILE, open_items

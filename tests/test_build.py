@@ -10,8 +10,8 @@ import yaml
 from datasets import load_dataset
 
 from conftest import REPO, SEED, SEED_ID, tree
-from kinews.build import current_version
 from kinews.ingest import normalise
+from kinews.release.build import current_version
 from kinews.scheme import load_scheme
 
 

@@ -8,7 +8,7 @@ import zlib
 from collections import Counter
 
 from conftest import REPO
-from kinews.chart import label_chart_png, render_label_chart
+from kinews.release.chart import label_chart_png, render_label_chart
 from kinews.scheme import load_scheme
 
 COUNTS = {
@@ -40,7 +40,7 @@ def test_two_renders_are_byte_identical(tmp_path):
 def test_a_render_in_another_process_is_byte_identical():
     """No state of one Python process (font cache, rcParams) leaks into the picture."""
     code = (
-        "import sys, collections; from kinews.chart import label_chart_png; "
+        "import sys, collections; from kinews.release.chart import label_chart_png; "
         "sys.stdout.buffer.write(label_chart_png({'train': collections.Counter(ORG=3)}, "
         "['PER', 'ORG']))"
     )

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import GOLDEN, REPO
-from kinews.build import build
-from kinews.diff import ReleasedDocument, compare_spans, diff_releases
 from kinews.ingest import sha256_text
 from kinews.records import Annotation, Document, Span, write_jsonl
+from kinews.release.build import build
+from kinews.release.diff import ReleasedDocument, compare_spans, diff_releases
 
 UPDATE = os.environ.get("KINEWS_UPDATE_GOLDEN") == "1"
 

@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO, SHARED, tree
 from kinews.errors import KinewsError
-from kinews.gazetteer import build_gazetteer, match_gazetteer
-from kinews.labelstudio import (
+from kinews.labelstudio.export import (
     Options,
     code_points_to_utf16,
     config_labels,
@@ -34,10 +33,11 @@ from kinews.labelstudio import (
     same_config,
     utf16_to_code_points,
 )
-from kinews.pseudonyms import PSEUDONYMS_FILE
+from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
+from kinews.labelstudio.pseudonyms import PSEUDONYMS_FILE
+from kinews.labelstudio.sessions import import_export
 from kinews.records import Annotation, Document, Span
 from kinews.scheme import Label, Scheme, load_scheme
-from kinews.sessions import import_export
 
 EXPORTS = SHARED / "data" / "labelstudio"
 # The exports of the Label Studio frontend carry no timestamps; the importer wants one given.

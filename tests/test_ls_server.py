@@ -32,8 +32,8 @@ import pytest
 import yaml
 
 from conftest import REPO, tree
-from kinews.labelstudio import config_labels
-from kinews.pseudonyms import PSEUDONYMS_FILE
+from kinews.labelstudio.export import config_labels
+from kinews.labelstudio.pseudonyms import PSEUDONYMS_FILE
 
 BOOT_TIMEOUT = 900  # seconds; includes installing Label Studio on a fresh machine
 TEXTS = {

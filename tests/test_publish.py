@@ -19,7 +19,7 @@ import pytest
 
 from conftest import tree
 from hub_standin import GITATTRIBUTES, HubStandin
-from kinews.build import build
+from kinews.release.build import build
 
 # Made per run, so no token-shaped string is committed (secret scanners would flag one).
 TOKEN = "hf_" + secrets.token_hex(16)

@@ -121,3 +121,25 @@ def test_writes_are_atomic_a_failed_write_leaves_the_old_file(tmp_path: Path, mo
         write_atomic(target, b"new content")
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir()] == ["documents.jsonl"]
+
+
+def test_the_json_schemas_hold_the_record_contract():
+    """schemas/*.schema.json describe the fields declared once in kinews.records."""
+    from kinews.records import ANNOTATION, DOCUMENT, SPAN
+
+    json_types = {str: "string", int: "integer", dict: "object", list: "array"}
+    span_schema = ANNOTATION_SCHEMA["properties"]["spans"]["items"]
+    for schema, contract in (
+        (DOCUMENT_SCHEMA, DOCUMENT),
+        (ANNOTATION_SCHEMA, ANNOTATION),
+        (span_schema, SPAN),
+    ):
+        assert list(schema["properties"]) == list(contract.names)
+        assert set(schema["required"]) == set(contract.having("required", "nullable"))
+        assert schema["additionalProperties"] is False
+        for f in contract.fields:
+            declared = schema["properties"][f.name]
+            kinds = declared.get("type", "string")  # an `enum` of strings has no `type`
+            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+            expected = {json_types[f.type]} | ({"null"} if f.presence != "required" else set())
+            assert kinds == expected, f.name

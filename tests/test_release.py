@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, SEED_ID, tree
-from kinews.card import NOT_MEASURED, CardFacts, ChangelogEntry, render_card
-from kinews.configs import CONFIGS, features_of
 from kinews.records import Document, Span
+from kinews.release.card import NOT_MEASURED, CardFacts, ChangelogEntry, render_card
+from kinews.release.configs import CONFIGS, features_of
+from kinews.release.splits import SPLITS, assign_split, assign_splits
 from kinews.scheme import load_scheme
-from kinews.splits import SPLITS, assign_split, assign_splits
 from kinews.tokens import Sentence, Token, bio_to_spans
 
 DATE = "2026-12-01"

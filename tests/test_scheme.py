@@ -7,8 +7,8 @@ import re
 import pytest
 
 from conftest import REPO
-from kinews.build import document_features
 from kinews.errors import KinewsError
+from kinews.release.build import document_features
 from kinews.scheme import load_scheme, scheme_from_yaml
 
 SCHEME = load_scheme(REPO)

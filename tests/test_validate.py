@@ -32,10 +32,10 @@ from kinews.records import (
     to_json,
     write_jsonl,
 )
-from kinews.rules import RULES
 from kinews.scheme import load_scheme
-from kinews.tables import read_documents, read_records
 from kinews.validate import validate
+from kinews.validate.rules import RULES
+from kinews.validate.tables import read_documents, read_records
 
 VALIDATE_CASES = CASES / "validate"
 CASE_CODES = sorted(p.name for p in VALIDATE_CASES.iterdir() if p.name != "base")
@@ -273,7 +273,7 @@ def test_reading_clean_files_imports_neither_pandas_nor_polars(tmp_path):
     would wait for that import instead of parsing beside it."""
     root = case_root("base", tmp_path)
     script = (
-        "import sys; from pathlib import Path; from kinews.tables import read_documents, "
+        "import sys; from pathlib import Path; from kinews.validate.tables import read_documents, "
         "read_records; root = Path(sys.argv[1]); read_documents(root); read_records(root); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'polars')))"
     )

@@ -13,13 +13,77 @@ import tempfile
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kinews.errors import KinewsError, Problem, render_span
 
 DOCUMENTS_FILE = Path("corpus") / "documents.jsonl"
 ANNOTATIONS_DIR = Path("annotations")
 STATUSES = ("submitted", "gold")
+
+
+Presence = Literal["required", "nullable", "optional"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a JSON Lines record: its name, JSON type and whether it may be left out.
+
+    `required`: the key and a value; `nullable`: the key, its value may be null; `optional`: the
+    key may be absent (read as null). `omit_null`: written only when not null.
+    """
+
+    name: str
+    type: type  # str, int, dict (a JSON object) or list (the spans)
+    presence: Presence = "required"
+    omit_null: bool = False
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The fields of one kind of record, in the order they are read and written."""
+
+    fields: tuple[Field, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def having(self, *presence: Presence) -> tuple[str, ...]:
+        """The names of the fields of these presences."""
+        return tuple(f.name for f in self.fields if f.presence in presence)
+
+
+# The record contract: each record's fields, declared once. The dataclasses below, the strict
+# reader, the validator's msgspec structs, Arrow schemas and key probes are derived from it, and
+# a test holds schemas/*.schema.json to it.
+DOCUMENT = Contract(
+    (
+        Field("id", str),
+        Field("text", str),
+        Field("sha256", str),
+        *(
+            Field(name, str, "nullable")
+            for name in ("language", "title", "source", "url", "published", "license")
+        ),
+        Field("notes", str, "optional"),
+        # `group` is absent rather than null, so lines written before it existed keep their bytes.
+        Field("group", str, "optional", omit_null=True),
+    )
+)
+SPAN = Contract((Field("start", int), Field("end", int), Field("label", str), Field("text", str)))
+ANNOTATION = Contract(
+    (
+        Field("doc_id", str),
+        Field("doc_sha256", str),
+        Field("annotator", str),
+        Field("status", str),
+        Field("created_at", str),
+        Field("updated_at", str, "nullable"),
+        Field("origin", dict, "nullable"),
+        Field("spans", list),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +123,11 @@ class Annotation:
     updated_at: str | None
     origin: dict[str, Any] | None
     spans: tuple[Span, ...] = field(default=())
+
+
+for _record, _contract in ((Document, DOCUMENT), (Span, SPAN), (Annotation, ANNOTATION)):
+    # The dataclasses are the typed face of the contract; they must not drift from it.
+    assert tuple(_record.__dataclass_fields__) == _contract.names, _record
 
 
 @dataclass(frozen=True)
@@ -182,25 +251,16 @@ def dumps(record: Document | Annotation) -> str:
 
 
 def to_json(record: Document | Annotation) -> dict[str, Any]:
-    if isinstance(record, Document):
-        # `group` is optional: absent rather than null, so existing lines keep their bytes.
-        return {
-            name: getattr(record, name)
-            for name in Document.__dataclass_fields__
-            if name != "group" or record.group is not None
-        }
-    return {
-        "doc_id": record.doc_id,
-        "doc_sha256": record.doc_sha256,
-        "annotator": record.annotator,
-        "status": record.status,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "origin": record.origin,
-        "spans": [
-            {"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in record.spans
-        ],
+    """The record's JSON object, its keys in contract order."""
+    contract = DOCUMENT if isinstance(record, Document) else ANNOTATION
+    obj = {
+        f.name: getattr(record, f.name)
+        for f in contract.fields
+        if not (f.omit_null and getattr(record, f.name) is None)
     }
+    if isinstance(record, Annotation):
+        obj["spans"] = [{name: getattr(s, name) for name in SPAN.names} for s in record.spans]
+    return obj
 
 
 def write_atomic(path: Path, content: bytes) -> None:
@@ -284,20 +344,11 @@ class _Fields:
             )
 
 
-DOCUMENT_REQUIRED = ("id", "text", "sha256")
-DOCUMENT_NULLABLE = ("language", "title", "source", "url", "published", "license")
-DOCUMENT_OPTIONAL = ("notes", "group")  # may be absent; null when present and unknown
-ANNOTATION_FIELDS = (
-    "doc_id",
-    "doc_sha256",
-    "annotator",
-    "status",
-    "created_at",
-    "updated_at",
-    "origin",
-    "spans",
-)
-SPAN_FIELDS = ("start", "end", "label", "text")
+DOCUMENT_REQUIRED = DOCUMENT.having("required")
+DOCUMENT_NULLABLE = DOCUMENT.having("nullable")
+DOCUMENT_OPTIONAL = DOCUMENT.having("optional")  # may be absent; null when present and unknown
+ANNOTATION_FIELDS = ANNOTATION.names
+SPAN_FIELDS = SPAN.names
 
 
 def _errors(problems: list[Problem]) -> list[Problem]:
@@ -320,14 +371,13 @@ def read_document(obj: Any, file: str, line: int) -> tuple[Document | None, list
         ]
     f = _Fields(obj, file, line, obj.get("id") if isinstance(obj.get("id"), str) else None)
     values = {
-        "id": f.get("id", str),
-        "text": f.get("text", str),
-        "sha256": f.get("sha256", str),
+        x.name: f.get(
+            x.name, x.type, required=x.presence != "optional", nullable=x.presence != "required"
+        )
+        for x in DOCUMENT.fields
     }
-    for name in (*DOCUMENT_NULLABLE, *DOCUMENT_OPTIONAL):
-        values[name] = f.get(name, str, required=name not in DOCUMENT_OPTIONAL, nullable=True)
     failed = bool(f.problems)
-    f.unknown((*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE, *DOCUMENT_OPTIONAL))
+    f.unknown(DOCUMENT.names)
     return (None if failed else Document(**values)), f.problems
 
 
@@ -346,13 +396,11 @@ def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, 
             Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
         ]
     f = _Fields(obj, file, line, obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
-    doc_id = f.get("doc_id", str)
-    doc_sha256 = f.get("doc_sha256", str)
-    annotator = f.get("annotator", str)
-    status = f.get("status", str)
-    created_at = f.get("created_at", str)
-    updated_at = f.get("updated_at", str, nullable=True)
-    origin = f.get("origin", dict, nullable=True)
+    values = {
+        x.name: f.get(x.name, x.type, nullable=x.presence == "nullable")
+        for x in ANNOTATION.fields
+        if x.name != "spans"
+    }
     raw_spans = f.get("spans", list) or []
     spans = []
     for index, raw in enumerate(raw_spans):
@@ -360,8 +408,8 @@ def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, 
             f.problem("field-type", f"spans[{index}] must be an object")
             continue
         sf = _Fields(raw, file, line, f.doc_id)
-        start, end = sf.get("start", int), sf.get("end", int)
-        label, text = sf.get("label", str), sf.get("text", str)
+        got = {x.name: sf.get(x.name, x.type) for x in SPAN.fields}
+        text = got["text"]
         # Show the span as written, even when a field has the wrong type.
         shown = (
             f"{json.dumps(raw.get('start'))}-{json.dumps(raw.get('end'))}"
@@ -376,14 +424,12 @@ def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, 
             for p in sf.problems
         )
         if not failed:
-            spans.append(Span(start, end, label, text))
+            spans.append(Span(**got))
     failed = bool(_errors(f.problems))
     f.unknown(ANNOTATION_FIELDS)
     if failed:
         return None, f.problems
-    ann = Annotation(
-        doc_id, doc_sha256, annotator, status, created_at, updated_at, origin, tuple(spans)
-    )
+    ann = Annotation(**values, spans=tuple(spans))
     return ann, f.problems
 
 

@@ -29,6 +29,9 @@ class Label:
     hotkey: str | None = None
     color: str | None = None
     max_length: int | None = None
+    # From the scheme's `card`: the spans name people; a sentence for the card's Limitations.
+    personal_data: bool = False
+    limitation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,13 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
         raise fail("the scheme must be a mapping with a non-empty list `labels`")
     if raw.get("span_policy", "flat") != "flat":
         raise fail("only span_policy: flat (non-overlapping spans) is supported")
+    card = raw.get("card") or {}
+    personal = card.get("personal_data") or [] if isinstance(card, dict) else None
+    limitations = card.get("limitations") or {} if isinstance(card, dict) else None
+    if not isinstance(personal, list) or not isinstance(limitations, dict):
+        raise fail("`card` needs a list `personal_data` and a mapping `limitations`")
+    if any(not isinstance(v, str) or not v.strip() for v in limitations.values()):
+        raise fail("each of card.limitations must be a sentence")
     labels: list[Label] = []
     for index, entry in enumerate(raw["labels"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -96,6 +106,10 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
                 hotkey=entry.get("hotkey"),
                 color=entry.get("color"),
                 max_length=max_length,
+                personal_data=label_name in personal,
+                limitation=" ".join(limitations[label_name].split())
+                if label_name in limitations
+                else None,
             )
         )
     for attribute in ("name", "hotkey", "color"):

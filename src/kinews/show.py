@@ -27,11 +27,8 @@ from kinews.records import (
     Annotation,
     Document,
     Span,
-    scan_annotations,
-    scan_documents,
 )
-from kinews.scheme import load_scheme
-from kinews.validate import validate
+from kinews.validate import load_valid
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _FALLBACK_COLOUR = "#a9a9a9"
@@ -85,8 +82,9 @@ def load_view(root: Path, doc_id: str, annotators: Sequence[str] = ()) -> Docume
     Raises KinewsError: `doc-unknown`, `annotator-unknown`, or the validator's problems of this
     document (spans that do not fit its text cannot be shown faithfully).
     """
-    scheme = load_scheme(root)
-    doc = next((d.doc for d in scan_documents(root)[0] if d.doc.id == doc_id), None)
+    checked = load_valid(root, lambda p: False)  # only this document's errors refuse, below
+    scheme = checked.scheme
+    doc = next((d.doc for d in checked.documents if d.doc.id == doc_id), None)
     if doc is None:
         raise KinewsError.single(
             "doc-unknown",
@@ -94,10 +92,10 @@ def load_view(root: Path, doc_id: str, annotators: Sequence[str] = ()) -> Docume
             file=str(DOCUMENTS_FILE),
             doc_id=doc_id,
         )
-    problems = [p for p in validate(root) if p.doc_id == doc_id and p.severity == "error"]
+    problems = [p for p in checked.problems if p.doc_id == doc_id and p.severity == "error"]
     if problems:
         raise KinewsError(problems)
-    records = [r.ann for r in scan_annotations(root)[0] if r.ann.doc_id == doc_id]
+    records = [r.ann for r in checked.annotations if r.ann.doc_id == doc_id]
     if annotators:
         missing = [a for a in annotators if a not in {r.annotator for r in records}]
         if missing:

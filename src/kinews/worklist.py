@@ -1,9 +1,9 @@
 """The adjudication worklist: `annotations/adjudication/worklist.jsonl`, one disagreement a line.
 
-`kinews adjudicate` writes it (see `kinews.adjudicate`); an adjudicator resolves an item by setting
-its `accept` to candidate numbers; `kinews validate`, `kinews build` and `kinews ls push --review`
-read it. It lives in a sub-folder because every `annotations/*.jsonl` is read as annotation
-records.
+`kinews adjudicate` writes it (see `kinews.adjudication.adjudicate`); an adjudicator resolves an
+item by setting its `accept` to candidate numbers; `kinews validate`, `kinews build` and
+`kinews ls push --review` read it. It lives in a sub-folder because every `annotations/*.jsonl`
+is read as annotation records.
 """
 
 from __future__ import annotations

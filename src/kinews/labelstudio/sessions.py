@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kinews import labelstudio
 from kinews.errors import KinewsError, Problem
-from kinews.gazetteer import build_gazetteer, match_gazetteer
-from kinews.pseudonyms import Pseudonyms
+from kinews.labelstudio import export as labelstudio
+from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
+from kinews.labelstudio.pseudonyms import Pseudonyms
 from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,

@@ -1,10 +1,6 @@
 """Validated records → a versioned release folder that `datasets.load_dataset` reads.
 
-    dist/kinews-X.Y.Z/
-      README.md                                   dataset card (card.py)
-      data/{config}/{split}-00000-of-00001.parquet  documents, sentences, annotations (configs.py)
-      croissant.json                              Croissant metadata with per-file sha256
-      SHA256SUMS                                  checksums of every other file
+    dist/kinews-X.Y.Z/     the release folder (folder.py: its layout, checksums, version)
 
 A split with no rows is left out (no file, no entry in the card's `configs`), in every config
 alike: datasets 5.2 cannot load an empty split at all ("Instruction ... corresponds to no data",
@@ -21,7 +17,6 @@ version must reproduce the recorded checksums or is refused (releases.py).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 import shutil
 import tempfile
@@ -34,8 +29,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from kinews.agreement import measure
-from kinews.card import (
+from kinews.adjudication.agreement import measure
+from kinews.errors import KinewsError, Problem
+from kinews.records import Annotation, Document, LocatedAnnotation
+from kinews.release.card import (
     CardFacts,
     ChangelogEntry,
     SourceRow,
@@ -44,8 +41,8 @@ from kinews.card import (
     citation,
     render_card,
 )
-from kinews.chart import render_label_chart
-from kinews.configs import (
+from kinews.release.chart import render_label_chart
+from kinews.release.configs import (
     CONFIGS,
     annotation_row,
     document_features,  # noqa: F401  (re-exported: the documents features, as tests use them)
@@ -53,10 +50,19 @@ from kinews.configs import (
     features_of,
     sentence_rows,
 )
-from kinews.croissant import render_croissant
-from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation, Document, LocatedAnnotation, load_annotations, load_documents
-from kinews.releases import (
+from kinews.release.croissant import render_croissant
+from kinews.release.folder import (
+    CARD,
+    CHART,
+    CHECKSUMS,
+    CROISSANT,
+    add_checksums,
+    checksums,
+    folder_name,
+    shard,
+    write_checksums,
+)
+from kinews.release.history import (
     CHANGELOG_ENTRY,
     VERSION_PATTERN,
     ReleaseRecord,
@@ -70,14 +76,18 @@ from kinews.releases import (
     version_key,
     write_record,
 )
-from kinews.scheme import load_scheme
-from kinews.splits import SPLITS, assign_splits, load_manifest, merge_recorded, write_manifest
+from kinews.release.splits import (
+    SPLITS,
+    assign_splits,
+    load_manifest,
+    merge_recorded,
+    write_manifest,
+)
 from kinews.tokens import tokenizer_version
-from kinews.validate import validate
+from kinews.validate import load_valid
 from kinews.worklist import open_items
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-CHART_FILE = "label-counts.png"
 
 
 @dataclass(frozen=True)
@@ -169,12 +179,10 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     """
     if not VERSION_PATTERN.match(version):
         raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
-    errors = [p for p in validate(root) if p.severity == "error"]
-    if errors:
-        raise KinewsError(errors)
-    scheme = load_scheme(root)
-    docs = sorted((d.doc for d in load_documents(root)), key=lambda d: d.id)
-    located = load_annotations(root)
+    checked = load_valid(root)
+    scheme = checked.scheme
+    docs = sorted((d.doc for d in checked.documents), key=lambda d: d.id)
+    located = checked.annotations
     chosen = select_release_annotations(docs, located)
     if not chosen:
         raise KinewsError.single(
@@ -222,14 +230,14 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     ]
 
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"kinews-{version}"
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".kinews-{version}."))
+    target = out / folder_name(version)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{folder_name(version)}."))
     try:
         features = {config: features_of(config, scheme) for config in CONFIGS}
         num_bytes = {
             config: {
                 split: _write_parquet(
-                    staging / "data" / config / f"{split}-00000-of-00001.parquet",
+                    staging / shard(config, split),
                     rows[config][split],
                     features[config],
                 )
@@ -244,7 +252,7 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
             )
             for split in SPLITS
         }
-        render_label_chart(label_counts, scheme.label_names, staging / CHART_FILE)
+        render_label_chart(label_counts, scheme.label_names, staging / CHART)
         report = measure(
             {d.id: d for d in released},
             [a for d in released for a in layers[d.id]],
@@ -266,10 +274,12 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
             changelog=tuple(reversed(changelog)),
             unannotated=len(docs) - len(released),
             agreement=agreement_paragraph(report, _open_items(root, released)),
-            chart=CHART_FILE,
+            chart=CHART,
         )
-        (staging / "README.md").write_text(render_card(facts), encoding="utf-8")
-        (staging / "croissant.json").write_text(
+        (staging / CARD).write_text(render_card(facts), encoding="utf-8")
+        # Each file is hashed once: the data, chart and card for croissant.json, then the rest.
+        files = checksums(staging)
+        (staging / CROISSANT).write_text(
             render_croissant(
                 version=version,
                 date=release_date,
@@ -283,15 +293,13 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
                 scheme=scheme,
                 configs=features,
                 present={c: list(num_bytes[c]) for c in CONFIGS},
-                files=_checksums(staging),
+                files=files,
             ),
             encoding="utf-8",
         )
-        (staging / "SHA256SUMS").write_text(
-            "".join(f"{digest}  {name}\n" for name, digest in _checksums(staging).items()),
-            encoding="utf-8",
-        )
-        files = _checksums(staging)
+        files = add_checksums(staging, files, CROISSANT)
+        write_checksums(staging, files)
+        files = add_checksums(staging, files, CHECKSUMS)
         current = ReleaseRecord(
             version, release_date, current.tokenizer, current.tools, files, entries
         )
@@ -359,12 +367,4 @@ def _examples(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dic
         config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
         for config in CONFIGS
         if any(rows[config][split] for split in SPLITS)
-    }
-
-
-def _checksums(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
     }

@@ -14,8 +14,8 @@ from typing import Any
 
 from datasets import ClassLabel, Features, List, Value
 
+from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
-from kinews.splits import SPLITS
 
 _TYPES = {"string": "sc:Text", "int32": "sc:Integer", "int64": "sc:Integer", "float64": "sc:Float"}
 _CONTEXT = {

@@ -1,7 +1,7 @@
 """Each validator rule's code, severity and message: what is wrong and what to do about it.
 
 The pandera checks in `kinews.validate` are named after these codes (`_` for `-`); a message is
-built from the failing row, with the facts `kinews.checks` computed for it.
+built from the failing row, with the facts `kinews.validate.facts` computed for it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 The YAML header is what the Hub and `datasets` read: configs with their data files, features
 with ClassLabel names, split sizes (`datasets` checks `num_examples` when it loads, which makes
-the card an integrity check too). The body follows the Hub's card template and the questions of
-"Datasheets for Datasets"; every figure in it comes from `CardFacts`.
+the card an integrity check too). The body is `card.md` (a `string.Template`), which follows the
+Hub's card template and the questions of "Datasheets for Datasets"; every figure in it comes from
+`CardFacts`, every sentence about particular labels from schemas/labels.yaml (`personal_data`,
+`limitation`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from importlib.resources import files
+from string import Template
 from typing import Any
 
 import yaml
 from datasets import Features
 
-from kinews.agreement import AgreementReport
-from kinews.configs import COLUMNS, CONFIGS
+from kinews.adjudication.agreement import AgreementReport
+from kinews.release.configs import COLUMNS, CONFIGS
+from kinews.release.folder import shard
+from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
-from kinews.splits import SPLITS
 
 MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
 NOT_MEASURED = (
@@ -61,7 +66,8 @@ class CardFacts:
     sources: tuple[SourceRow, ...]
     tokenizer: str
     changelog: tuple[ChangelogEntry, ...]  # newest first
-    # Markdown paragraph with agreement figures (see kinews.agreement); None: not yet measured.
+    # Markdown paragraph with agreement figures (see kinews.adjudication.agreement); None: not
+    # yet measured.
     agreement: str | None = None
     # Release-relative path of a chart of label counts per split, embedded when given.
     chart: str | None = None
@@ -69,7 +75,7 @@ class CardFacts:
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
-    """The card's agreement section from `kinews.agreement`; None when nothing was measured."""
+    """The card's agreement section from the agreement report; None when nothing was measured."""
     if report.documents == 0:
         return None
     lines = [
@@ -170,7 +176,7 @@ def _header(facts: CardFacts) -> dict[str, Any]:
                 "config_name": config,
                 **({"default": True} if config == "documents" else {}),
                 "data_files": [
-                    {"split": split, "path": f"data/{config}/{split}-00000-of-00001.parquet"}
+                    {"split": split, "path": shard(config, split)}
                     for split in present(facts, config)
                 ],
             }
@@ -224,60 +230,18 @@ def _compact_json(row: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(items) + "\n}"
 
 
+_TEMPLATE = Template((files("kinews.release") / "card.md").read_text("utf-8").removesuffix("\n"))
+
+
 def _body(facts: CardFacts) -> str:
+    """The card's Markdown: card.md with the figures and sections of this release."""
     docs = facts.rows["documents"]
     total = sum(docs.values())
     spans_total = sum(sum(c.values()) for c in facts.label_counts.values())
-    sizes = ", ".join(f"{split} {docs[split]}" for split in SPLITS)
     first = {config: (present(facts, config) or ["train"])[0] for config in CONFIGS}
-    lines = [
-        f"# kinews {facts.version}",
-        "",
-        "German-language news about technology and innovation policy, with hand-annotated named "
-        "entity spans given as character offsets into the full document text. "
-        f"Release {facts.version} of {facts.date} holds {_plural(total, 'document')} ({sizes}), "
-        f"{_plural(sum(facts.rows['sentences'].values()), 'sentence')} and "
-        f"{_plural(spans_total, 'entity span')} of {len(facts.scheme.labels)} labels, in three "
-        "configs: `documents` (default; text with character-offset spans), `sentences` (tokens "
-        "and BIO tags for token classification) and `annotations` (every annotator's raw record).",
-        "",
-        "## How to load",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        f'release = "dist/kinews-{facts.version}"  # this folder; from the Hub: the repository '
-        f'id, with revision="v{facts.version}"',
-        'docs = load_dataset(release, "documents")',
-        f'doc = docs["{first["documents"]}"][0]',
-        f'label_names = docs["{first["documents"]}"].features["spans"].feature["label"].names',
-        'for span in doc["spans"]:',
-        '    assert doc["text"][span["start"]:span["end"]] == span["text"]',
-        '    print(label_names[span["label"]], span["text"])',
-        "",
-        'sentences = load_dataset(release, "sentences")',
-        f'tag_names = sentences["{first["sentences"]}"].features["ner_tags"].feature.names',
-        f'sentence = sentences["{first["sentences"]}"][0]',
-        'print(list(zip(sentence["tokens"], (tag_names[t] for t in sentence["ner_tags"]))))',
-        "",
-        'layers = load_dataset(release, "annotations")',
-        f'print(layers["{first["annotations"]}"][0]["annotator"])',
-        "```",
-        "",
-        "A split without rows has no file and is not listed in `configs` (the `datasets` "
-        "library cannot load an empty split), so `load_dataset` returns only the splits that "
-        "have documents" + _empty_splits_note(facts),
-        "",
-        "## Structure",
-        "",
-        "Offsets are Unicode code points (Python string indices) into the document `text`, end "
-        "exclusive, so `text[start:end] == span.text` holds for every span. The text is exactly "
-        "the ingested article after removing a byte order mark, turning CRLF/CR into LF and "
-        "applying Unicode NFC; nothing else was changed.",
-        "",
-    ]
+    configs: list[str] = []
     for config in CONFIGS:
-        lines += [
+        configs += [
             f"### `{config}`",
             "",
             "| column | type | meaning |",
@@ -290,7 +254,7 @@ def _body(facts: CardFacts) -> str:
             "",
         ]
         if config in facts.examples:
-            lines += [
+            configs += [
                 "An example row (long values shortened):",
                 "",
                 "```json",
@@ -298,88 +262,56 @@ def _body(facts: CardFacts) -> str:
                 "```",
                 "",
             ]
-    lines += _labels_section(facts)
-    lines += [
-        "## Tokens and sentences",
-        "",
-        f"Tokenizer and sentence splitter: {facts.tokenizer} (German, `de_CMC`), chosen for "
-        'German abbreviations and ordinals ("20. März", "Nr. 1"). Its boundaries are only '
-        "proposals: tokens are cut from the document text, so every token is exactly "
-        "`text[start:end]`. Token boundaries are forced at the edges of every annotator's spans "
-        "and no sentence ends inside a span, so converting spans to BIO never widens, shifts or "
-        "drops an entity, and BIO gives back exactly the released spans. Every line break ends "
-        "a sentence (one paragraph per line).",
-        "",
-        "## Splits",
-        "",
-        "train/validation/test, 80/10/10 by a hash of the document id (or of its `group`: "
-        "documents of one group, such as the same story in several outlets, share a split). A "
-        "document keeps its split forever: every released document is recorded in the "
-        "repository's split manifest (`releases/splits.jsonl`), and a build that would move one "
-        "is refused. The `sentences` and `annotations` rows of a document are in its split.",
-        "",
-        "## Annotation process",
-        "",
-        "Spans were marked by hand following the annotation manual (`annotations/GUIDELINES.md` "
-        "in the kinews repository), which gives each label's definition, German examples and "
-        "counter-examples, and the boundary rules (articles, prepositions and quotation marks "
-        "outside a span; inflected forms as they stand; the outermost name when names nest). "
-        f"{_plural(facts.annotators, 'distinct annotator pseudonym')} contributed the records "
-        "of the released documents; released records by status: "
-        + (", ".join(f"{n} {s}" for s, n in sorted(facts.statuses.items())) or "none")
-        + ". Documents without any annotation are left out: an unannotated text is not a text "
-        "without entities"
-        + (
+    personal = [label.name for label in facts.scheme.labels if label.personal_data]
+    empty = [split for split in SPLITS if not docs[split]]
+    changelog: list[str] = []
+    for entry in facts.changelog:
+        changelog += [f"### {entry.version} ({entry.date})", "", *entry.lines, ""]
+    return _TEMPLATE.substitute(
+        version=facts.version,
+        date=facts.date,
+        documents=_plural(total, "document"),
+        sizes=", ".join(f"{split} {docs[split]}" for split in SPLITS),
+        sentences=_plural(sum(facts.rows["sentences"].values()), "sentence"),
+        entity_spans=_plural(spans_total, "entity span"),
+        spans=_plural(spans_total, "span"),
+        label_count=len(facts.scheme.labels),
+        first_documents=first["documents"],
+        first_sentences=first["sentences"],
+        first_annotations=first["annotations"],
+        empty_splits_note=_empty_splits_note(facts),
+        configs="\n".join(configs) + "\n",
+        labels="\n".join(_labels_section(facts)) + "\n",
+        tokenizer=facts.tokenizer,
+        annotators=_plural(facts.annotators, "distinct annotator pseudonym"),
+        statuses=", ".join(f"{n} {s}" for s, n in sorted(facts.statuses.items())) or "none",
+        unannotated=(
             f" ({facts.unannotated} such documents were left out of this release)."
             if facts.unannotated
             else "."
-        )
-        + " A document with several submitted records is released only once adjudicated into a "
-        "gold record.",
-        "",
-        facts.agreement if facts.agreement is not None else NOT_MEASURED,
-        "",
-    ]
-    lines += _sources_section(facts)
-    persons = sum(facts.label_counts[split]["PER"] for split in SPLITS)
-    empty = [split for split in SPLITS if not docs[split]]
-    lines += [
-        "## Personal information",
-        "",
-        f"The texts are published news reports. They name people in public roles: this release "
-        f"has {_plural(persons, 'PER span')}. Nothing beyond what the articles published was "
-        "added. Annotators appear only as pseudonyms, never by name or e-mail; the map from "
-        "accounts to pseudonyms never leaves the annotation team's machine.",
-        "",
-        "## Limitations",
-        "",
-        f"- Size: {_plural(total, 'document')} and {_plural(spans_total, 'span')}; labels with few "
-        "spans (see the label table) do not support reliable per-label evaluation"
-        + (
+        ),
+        agreement=facts.agreement if facts.agreement is not None else NOT_MEASURED,
+        sources="\n".join(_sources_section(facts)) + "\n",
+        personal_spans=(
+            ": this release has "
+            + " and ".join(
+                _plural(sum(facts.label_counts[split][name] for split in SPLITS), f"{name} span")
+                for name in personal
+            )
+            if personal
+            else ""
+        ),
+        still_empty=(
             f", and {' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} still empty."
             if empty
             else "."
         ),
-        "- Technology mentions (`TECH`) are harder to delimit than classic named entities; the "
-        "manual states where generic nouns stop and technology names begin, but expect "
-        "disagreement at that edge.",
-        "- The sources are German news on one policy area, often reporting foreign press "
-        "releases; models trained on it will not transfer unchanged to other genres.",
-        "- Spans are flat: a name nested in another name (a place inside an organisation's "
-        "name) is not annotated separately.",
-        "",
-        "## Citation",
-        "",
-        "```bibtex",
-        citation(facts.version, facts.date),
-        "```",
-        "",
-        "## Changelog",
-        "",
-    ]
-    for entry in facts.changelog:
-        lines += [f"### {entry.version} ({entry.date})", "", *entry.lines, ""]
-    return "\n".join(lines)
+        label_limitations="".join(
+            f"- {label.limitation}\n" for label in facts.scheme.labels if label.limitation
+        ),
+        citation=citation(facts.version, facts.date),
+        changelog="\n" + "\n".join(changelog) if changelog else "",
+    )
 
 
 def _labels_section(facts: CardFacts) -> list[str]:

@@ -1,26 +1,25 @@
-"""The `kinews` command: one subcommand per stage, the `ls` group in `kinews.cli_ls`.
+"""The `kinews` command: one subcommand per stage, the `ls` group in `kinews.cli.ls`.
 
-With `kinews.cli_common` and `kinews.cli_ls`, the only modules that print or exit.
+With `kinews.cli.common` and `kinews.cli.ls`, the only modules that print or exit.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import sys
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from kinews.cli_common import Root, TextOrJson, fail, out
-from kinews.cli_ls import ls_app
-from kinews.errors import KinewsError
+from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
+from kinews.cli.ls import ls_app
 
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Grow, check and release the kinews corpus."
+    cls=Commands,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Grow, check and release the kinews corpus.",
 )
 app.add_typer(ls_app, name="ls")
 
@@ -55,10 +54,7 @@ def ingest(
         "language": language,
         "group": group,
     }
-    try:
-        report = run(root, read_articles(paths, overrides), replace_changed=replace)
-    except KinewsError as error:
-        raise fail(error) from None
+    report = run(root, read_articles(paths, overrides), replace_changed=replace)
     for doc_id in report.added:
         out.print(f"added {doc_id}")
     for doc_id in report.metadata_updated:
@@ -77,34 +73,19 @@ def ingest(
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     root: Root = Path("."),
     format: Annotated[
-        str, typer.Option("--format", help="text, json or github (workflow annotations).")
+        ReportFormat, typer.Option("--format", help="text, json or github (workflow annotations).")
     ] = "text",
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
 ) -> None:
     """Check corpus and annotations; exit 1 on errors, listing every problem with its location."""
-    from kinews.report import REPORT_FORMATS, render_report
-    from kinews.validate import validate as run
+    from kinews.validate.command import run
 
-    if format not in REPORT_FORMATS:
-        choices = ", ".join(REPORT_FORMATS)
-        raise typer.BadParameter(f"must be one of {choices}", param_hint="--format")
-    standalone = _standalone.get()
-    if standalone:
-        # No cyclic garbage collection for the rest of a process that ends with the report:
-        # re-enabled after the run, its first pass would walk every object the run made.
-        gc.disable()
-    try:
-        problems = run(root)
-    except KinewsError as error:
-        raise fail(error, 2) from None
-    failing = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     # typer.echo, not rich: a report can have millions of lines and needs no markup.
-    typer.echo(render_report(problems, format))
-    if standalone:
-        _exit_now(1 if failing else 0)
-    raise typer.Exit(1 if failing else 0)
+    code = run(root, format, strict, typer.echo, own_process=ctx.obj == OWN_PROCESS)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -121,13 +102,10 @@ def build(
     root: Root = Path("."),
 ) -> None:
     """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
-    from kinews.build import build as run
-    from kinews.build import current_version
+    from kinews.release.build import build as run
+    from kinews.release.build import current_version
 
-    try:
-        release = run(root, version or current_version(root), out_dir, date=date)
-    except KinewsError as error:
-        raise fail(error) from None
+    release = run(root, version or current_version(root), out_dir, date=date)
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
@@ -157,12 +135,9 @@ def diff(
     root: Root = Path("."),
 ) -> None:
     """Span-aware diff of two releases: documents and spans per split and label, totals first."""
-    from kinews.diff import diff_releases, render_json, render_text
+    from kinews.release.diff import diff_releases, render_json, render_text
 
-    try:
-        result = diff_releases(root / old_release, root / new_release)
-    except KinewsError as error:
-        raise fail(error) from None
+    result = diff_releases(root / old_release, root / new_release)
     out.print((render_json if format == "json" else render_text)(result), end="", markup=False)
 
 
@@ -182,10 +157,7 @@ def show(
     from kinews.records import write_atomic
     from kinews.show import load_view, render_html, render_terminal
 
-    try:
-        view = load_view(root, doc_id, annotator or ())
-    except KinewsError as error:
-        raise fail(error) from None
+    view = load_view(root, doc_id, annotator or ())
     if html_file is not None:
         write_atomic(html_file, render_html(view).encode("utf-8"))
         out.print(f"wrote {html_file}", markup=False)
@@ -204,19 +176,16 @@ def publish(
     root: Root = Path("."),
 ) -> None:
     """Upload a release to the Hub in one commit "Release vX.Y.Z" and tag it vX.Y.Z."""
-    from kinews.publish import plan_publish
-    from kinews.publish import publish as run
+    from kinews.release.publish import plan_publish
+    from kinews.release.publish import publish as run
 
-    try:
-        plan = plan_publish(root / release_dir, repo_id, private=private)
-        if dry_run:
-            out.print("dry run: nothing is sent; a publish would", markup=False)
-            for operation in plan.operations():
-                out.print(f"  {operation}", markup=False)
-            return
-        report = run(plan)
-    except KinewsError as error:
-        raise fail(error) from None
+    plan = plan_publish(root / release_dir, repo_id, private=private)
+    if dry_run:
+        out.print("dry run: nothing is sent; a publish would", markup=False)
+        for operation in plan.operations():
+            out.print(f"  {operation}", markup=False)
+        return
+    report = run(plan)
     if report.created_repo:
         out.print(f"created dataset repository {plan.repo_id}", markup=False)
     for path in report.deleted:
@@ -250,12 +219,9 @@ def agree(
     root: Root = Path("."),
 ) -> None:
     """Inter-annotator agreement over documents with two or more annotators."""
-    from kinews.agreement import agree as run
+    from kinews.adjudication.agreement import agree as run
 
-    try:
-        report = run(root)
-    except KinewsError as error:
-        raise fail(error) from None
+    report = run(root)
     if format == "json":
         data = report.to_json()
         if not by_label:
@@ -305,14 +271,11 @@ def adjudicate(
     root: Root = Path("."),
 ) -> None:
     """Build gold records from several annotators; disagreements go to a worklist."""
-    from kinews.adjudicate import GOLD_FILE
-    from kinews.adjudicate import adjudicate as run
+    from kinews.adjudication.adjudicate import GOLD_FILE
+    from kinews.adjudication.adjudicate import adjudicate as run
     from kinews.worklist import WORKLIST_FILE
 
-    try:
-        report = run(root, min_agree)
-    except KinewsError as error:
-        raise fail(error) from None
+    report = run(root, min_agree)
     out.print(
         f"{len(report.documents)} documents adjudicated into {GOLD_FILE}: {report.spans} spans; "
         f"{report.open_items} open and {report.resolved_items} resolved items in {WORKLIST_FILE}",
@@ -330,27 +293,10 @@ def adjudicate(
         out.print("nothing changed")
 
 
-# True when `main` runs the command, in a process of its own that ends when the command does;
-# False when a test calls `app` in-process.
-_standalone: ContextVar[bool] = ContextVar("standalone", default=False)
-
-
-def _exit_now(code: int) -> NoReturn:
-    """End the process at once, without the interpreter's teardown.
-
-    After a validator run pandas, pandera, polars and pyarrow are loaded and up to 1 GB of tables
-    has been allocated: the teardown took 0.3 to 0.5 s, a sixth of a run at 100,000 documents.
-    Like mypy's hard_exit: flush what was written, then leave.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 def main() -> None:
     # numpy's OpenBLAS starts a thread per core when imported, and idle, they spin for a while.
     # kinews does no linear algebra; on a 2-core machine that spinning takes a core from the
     # validator's parsing. (Before any import of numpy; a value the user set is kept.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    _standalone.set(True)
-    app()
+    # The commands learn that they run in a process of their own, which ends when they do.
+    app(obj=OWN_PROCESS)

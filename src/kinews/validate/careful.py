@@ -16,46 +16,37 @@ import msgspec
 import pyarrow as pa
 
 from kinews.errors import Problem
-from kinews.jsonl import assemble, empty, parse_lines, schema_of
 from kinews.records import (
-    DOCUMENT_NULLABLE,
-    DOCUMENT_OPTIONAL,
-    DOCUMENT_REQUIRED,
+    ANNOTATION,
+    DOCUMENT,
+    SPAN,
+    Contract,
     read_annotation,
     read_document,
     scan_jsonl_bytes,
+    to_json,
 )
+from kinews.validate.arrow import assemble, empty, parse_lines, schema_of
 
 _Offset = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
-class _Span(msgspec.Struct, forbid_unknown_fields=True):
-    start: _Offset
-    end: _Offset
-    label: str
-    text: str
+def _struct(name: str, contract: Contract, kinds: dict[type, Any]) -> type[msgspec.Struct]:
+    """The contract as a strict msgspec struct: exact types, no unknown fields."""
+    fields: list[Any] = []
+    for f in contract.fields:
+        kind = kinds[f.type]
+        if f.presence == "optional":
+            fields.append((f.name, kind | None, None))
+        else:
+            fields.append((f.name, kind | None if f.presence == "nullable" else kind))
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=True)
 
 
-class _Record(msgspec.Struct, forbid_unknown_fields=True):
-    doc_id: str
-    doc_sha256: str
-    annotator: str
-    status: str
-    created_at: str
-    updated_at: str | None
-    origin: dict[str, Any] | None
-    spans: list[_Span]
-
-
-_Document = msgspec.defstruct(
-    "_Document",
-    [
-        *((name, str) for name in DOCUMENT_REQUIRED),
-        *((name, str | None) for name in DOCUMENT_NULLABLE),
-        *((name, str | None, None) for name in DOCUMENT_OPTIONAL),
-    ],
-    forbid_unknown_fields=True,
-)
+_KINDS: dict[type, Any] = {str: str, int: _Offset, dict: dict[str, Any]}
+_Span = _struct("_Span", SPAN, _KINDS)
+_Record = _struct("_Record", ANNOTATION, {**_KINDS, list: list[_Span]})  # type: ignore[valid-type]
+_Document = _struct("_Document", DOCUMENT, _KINDS)
 _STRICT: dict[str, msgspec.json.Decoder[Any]] = {
     "documents": msgspec.json.Decoder(_Document),
     "records": msgspec.json.Decoder(_Record),
@@ -102,25 +93,11 @@ def read_carefully(path: Path, name: str, kind: str, problems: list[Problem]) ->
 
 def _row(obj: Any, kind: str, name: str, line: int) -> tuple[dict | None, list[Problem]]:
     """One table row from a parsed line (None if it is unreadable), and the line's problems."""
-    if kind == "documents":
-        doc, problems = read_document(obj, name, line)
-        if doc is None:
-            return None, problems
-        fields = {"id": doc.id, "text": doc.text, "sha256": doc.sha256, "language": doc.language}
-        return {"file": name, "line": line, **fields}, problems
-    ann, problems = read_annotation(obj, name, line)
-    if ann is None:
+    record, problems = (read_document if kind == "documents" else read_annotation)(obj, name, line)
+    if record is None:
         return None, problems
-    return {
-        "file": name,
-        "line": line,
-        "doc_id": ann.doc_id,
-        "doc_sha256": ann.doc_sha256,
-        "annotator": ann.annotator,
-        "status": ann.status,
-        "created_at": ann.created_at,
-        "updated_at": ann.updated_at,
-        "spans": [
-            {"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in ann.spans
-        ],
-    }, problems
+    row = {"file": name, "line": line, **to_json(record)}
+    return {column: row[column] for column in _COLUMNS[kind]}, problems
+
+
+_COLUMNS = {kind: schema_of(kind).names for kind in ("documents", "records")}

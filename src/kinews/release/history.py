@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kinews.errors import KinewsError, Problem
 from kinews.records import Annotation, write_atomic
-from kinews.splits import SPLITS
+from kinews.release.splits import SPLITS
 
 RELEASES_DIR = Path("releases")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")

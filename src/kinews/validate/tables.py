@@ -6,8 +6,8 @@ nothing to report in it: valid UTF-8 without BOM, one JSON object per non-blank 
 is the i-th non-blank line), only known fields, the declared types, no nulls where none are
 allowed, and every required key present (in Arrow a missing key and a null look the same, so
 where a column has nulls each line is searched for the key, or probed with msgspec). Any doubt
-sends the file to the careful reader (`kinews.careful`), which locates each problem by line and
-keeps every good line.
+sends the file to the careful reader (`kinews.validate.careful`), which locates each problem by
+line and keeps every good line.
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinews.careful import read_carefully
 from kinews.errors import Problem
-from kinews.jsonl import assemble, empty, parse_lines
 from kinews.records import (
-    ANNOTATION_FIELDS,
-    DOCUMENT_NULLABLE,
+    ANNOTATION,
+    DOCUMENT,
     DOCUMENT_OPTIONAL,
-    DOCUMENT_REQUIRED,
     DOCUMENTS_FILE,
     annotation_files,
 )
+from kinews.validate.arrow import assemble, empty, parse_lines
+from kinews.validate.careful import read_carefully
 
 
 def _probe(name: str, required: tuple[str, ...], optional: tuple[str, ...] = ()):
@@ -46,20 +45,18 @@ def _probe(name: str, required: tuple[str, ...], optional: tuple[str, ...] = ())
 
 
 _PROBES = {
-    "documents": _probe(
-        "DocumentKeys", (*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE), DOCUMENT_OPTIONAL
-    ),
-    "records": _probe("RecordKeys", ANNOTATION_FIELDS),
+    "documents": _probe("DocumentKeys", DOCUMENT.having("required", "nullable"), DOCUMENT_OPTIONAL),
+    "records": _probe("RecordKeys", ANNOTATION.having("required", "nullable")),
 }
 # Required keys whose value may be null: only for these can Arrow not tell missing from null.
-_NULLABLE = {"documents": DOCUMENT_NULLABLE, "records": ("updated_at", "origin")}
+_NULLABLE = {"documents": DOCUMENT.having("nullable"), "records": ANNOTATION.having("nullable")}
 
 
 @dataclass(frozen=True)
 class Tables:
     """Every readable row of one kind, and the problems of the lines that were not readable."""
 
-    table: pa.Table  # kinews.jsonl.DOCUMENTS_SCHEMA or RECORDS_SCHEMA
+    table: pa.Table  # kinews.validate.arrow.DOCUMENTS_SCHEMA or RECORDS_SCHEMA
     problems: list[Problem] = field(default_factory=list)
     careful: tuple[str, ...] = ()  # files that needed the careful reader
 

@@ -1,8 +1,8 @@
 """The validator's contracts: pandera models of the documents, records and spans tables.
 
 Each rule is a column `Field` or a `dataframe_check` named after its problem code (`_` for `-`),
-written as a polars expression over the facts `kinews.checks` computed; `problems_of` turns the
-failing rows pandera reports (lazily, all at once) into located `Problem`s.
+written as a polars expression over the facts `kinews.validate.facts` computed; `problems_of`
+turns the failing rows pandera reports (lazily, all at once) into located `Problem`s.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
-from kinews.checks import WORD_CHAR, word_at
 from kinews.errors import Problem, render_span
 from kinews.ingest import ID_PATTERN
 from kinews.records import STATUSES
-from kinews.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
 from kinews.scheme import Scheme
+from kinews.validate.facts import WORD_CHAR, word_at
+from kinews.validate.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
 
 
 def _ok(expression: pl.Expr) -> pl.Expr:

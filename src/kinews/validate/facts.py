@@ -19,10 +19,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinews.jsonl import memory_pool
 from kinews.records import SPAN_FIELDS
-from kinews.rules import is_timestamp
 from kinews.scheme import Scheme
+from kinews.validate.arrow import memory_pool
+from kinews.validate.rules import is_timestamp
 
 # Control characters other than \t and \n (\r is reported as not normalised).
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"

@@ -16,43 +16,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from kinews.records import DOCUMENT_NULLABLE, DOCUMENT_OPTIONAL, DOCUMENT_REQUIRED
+from kinews.records import ANNOTATION, DOCUMENT, SPAN
 
-SPAN_TYPE = pa.struct(
-    [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string())]
-)
+_ARROW = {str: pa.string(), int: pa.int64()}
+_LOCATION = [("file", pa.string()), ("line", pa.int64())]
+SPAN_TYPE = pa.struct([(f.name, _ARROW[f.type]) for f in SPAN.fields])
+# The columns the validator's checks read: other metadata is not checked beyond its type.
+_CHECKED = ("id", "text", "sha256", "language")
 DOCUMENTS_SCHEMA = pa.schema(
-    [
-        ("file", pa.string()),
-        ("line", pa.int64()),
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("sha256", pa.string()),
-        ("language", pa.string()),
-    ]
+    [*_LOCATION, *((f.name, _ARROW[f.type]) for f in DOCUMENT.fields if f.name in _CHECKED)]
 )
+# `origin` is free-form: left to inference, then only its kind is checked.
 RECORDS_SCHEMA = pa.schema(
     [
-        ("file", pa.string()),
-        ("line", pa.int64()),
-        ("doc_id", pa.string()),
-        ("doc_sha256", pa.string()),
-        ("annotator", pa.string()),
-        ("status", pa.string()),
-        ("created_at", pa.string()),
-        ("updated_at", pa.string()),
-        ("spans", pa.list_(SPAN_TYPE)),
+        *_LOCATION,
+        *(
+            (f.name, _ARROW.get(f.type, pa.list_(SPAN_TYPE)))
+            for f in ANNOTATION.fields
+            if f.type is not dict
+        ),
     ]
 )
-_DOCUMENT_READ = pa.schema(
-    [(name, pa.string()) for name in (*DOCUMENT_REQUIRED, *DOCUMENT_NULLABLE, *DOCUMENT_OPTIONAL)]
-)
-_RECORD_READ = pa.schema(
-    [(f.name, f.type) for f in RECORDS_SCHEMA if f.name not in ("file", "line")]
-)  # `origin` is free-form: left to inference, then only its kind is checked
+_DOCUMENT_READ = pa.schema([(f.name, _ARROW[f.type]) for f in DOCUMENT.fields])
+_RECORD_READ = pa.schema([f for f in RECORDS_SCHEMA if f.name not in ("file", "line")])
 _NOT_NULL = {
-    "documents": DOCUMENT_REQUIRED,
-    "records": tuple(n for n in _RECORD_READ.names if n != "updated_at"),
+    "documents": DOCUMENT.having("required"),
+    "records": ANNOTATION.having("required"),
 }
 _BLOCK_SIZE = {"documents": 4 << 20, "records": 1 << 20}  # the fastest here
 

@@ -1,10 +1,10 @@
 """Documents + annotations → every located problem in one run.
 
-The stage has four parts: `kinews.tables` reads the files into Arrow tables (every row with its
-file and line; a fast reader and a careful one), `kinews.checks` computes the facts the rules
-need, `kinews.models` holds the pandera contracts of the documents, records and spans tables,
-and `kinews.rules` the code, severity and message of each rule. Policies (label names, maximum
-span lengths) come from the scheme.
+The stage has four parts: `tables` reads the files into Arrow tables (every row with its file and
+line; a fast reader and a careful one), `facts` computes the facts the rules need, `contracts`
+holds the pandera contracts of the documents, records and spans tables, and `rules` the code,
+severity and message of each rule. Policies (label names, maximum span lengths) come from the
+scheme.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinews.errors import KinewsError, Problem
-from kinews.rules import RULES
 from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
-from kinews.tables import read_documents, read_records
+from kinews.validate.rules import RULES
+from kinews.validate.tables import read_documents, read_records
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,6 +29,11 @@ def validate(root: Path) -> list[Problem]:
 
     Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme.
     """
+    return check(root)[1]
+
+
+def check(root: Path) -> tuple[Scheme, list[Problem]]:
+    """The scheme under `root` and every problem (`validate`). Raises KinewsError as it does."""
     # The imports and the lists of line numbers and digests make a few million objects and no
     # garbage cycles; the cyclic collector walking them cost ≈6 % of the CPU time at 100,000
     # documents.
@@ -41,7 +46,7 @@ def validate(root: Path) -> list[Problem]:
             gc.enable()
 
 
-def _validate(root: Path) -> list[Problem]:
+def _validate(root: Path) -> tuple[Scheme, list[Problem]]:
     scheme = load_scheme(root)
     # pyarrow parses both kinds of file at once, on both cores and without the GIL. Meanwhile
     # this thread imports polars and pandera (≈0.5 s of CPU that would otherwise come first;
@@ -54,8 +59,13 @@ def _validate(root: Path) -> list[Problem]:
         worklist = lanes.submit(_open_worklist_items, root)
         import polars as pl
 
-        from kinews.checks import document_facts, mark_annotated, record_facts, span_facts
-        from kinews.models import DocumentsTable, RecordsTable, problems_of, spans_table_model
+        from kinews.validate.contracts import (
+            DocumentsTable,
+            RecordsTable,
+            problems_of,
+            spans_table_model,
+        )
+        from kinews.validate.facts import document_facts, mark_annotated, record_facts, span_facts
 
         # pandera's checks are lazy queries: the streaming engine runs them too.
         with pl.Config(engine_affinity="streaming"):
@@ -72,7 +82,7 @@ def _validate(root: Path) -> list[Problem]:
             problems += _unused_labels(root, scheme, spans)
             problems += worklist.result()
             problems += checking.result()
-    return sorted(problems, key=_order)
+    return scheme, sorted(problems, key=_order)
 
 
 def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Problem]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kinews.agreement import layers_by_document
+from kinews.adjudication.agreement import layers_by_document
 from kinews.errors import KinewsError
 from kinews.records import (
     ANNOTATIONS_DIR,
@@ -38,10 +38,9 @@ from kinews.records import (
     Document,
     Span,
     dumps,
-    load_annotations,
-    load_documents,
     write_atomic,
 )
+from kinews.validate import load_valid
 from kinews.worklist import WORKLIST_FILE, Candidate, Item, item_to_json, read_worklist
 
 GOLD_FILE = ANNOTATIONS_DIR / "gold-adjudicated.jsonl"
@@ -192,24 +191,20 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
     for a document, ground-truth records conflict or the worklist is malformed; then nothing is
     written.
     """
-    # Imported here, not at the top: validate may import this module (open worklist items).
-    from kinews.validate import validate
-
     if min_agree < 1:
         raise ValueError("min_agree must be at least 1")
     now = now or _utc_now()
     gold_name = str(GOLD_FILE)
     # A generated record goes stale when its document changes; it is regenerated below.
-    errors = [
-        p
-        for p in validate(root)
-        if p.severity == "error"
-        and not (p.file == gold_name and p.code in ("annotation-stale", "doc-missing"))
-    ]
-    if errors:
-        raise KinewsError(errors)
-    records = load_annotations(root)
-    documents = {d.doc.id: d.doc for d in load_documents(root)}
+    checked = load_valid(
+        root,
+        lambda p: (
+            p.severity == "error"
+            and not (p.file == gold_name and p.code in ("annotation-stale", "doc-missing"))
+        ),
+    )
+    records = checked.annotations
+    documents = {d.doc.id: d.doc for d in checked.documents}
     layers = layers_by_document(r.ann for r in records)
     hand_made = {r.ann.doc_id for r in records if r.ann.status == "gold" and r.file != gold_name}
     previous = [r.ann for r in records if r.file == gold_name]

@@ -15,24 +15,21 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-import yaml
 from datasets import Features
 
 from kinews.errors import KinewsError
 from kinews.records import Span
-from kinews.splits import SPLITS
+from kinews.release.folder import documents_shards, release_version, shard_split
+from kinews.release.splits import SPLITS
 
 DOCUMENT_KINDS = ("added", "removed", "changed", "moved")
 SPAN_KINDS = ("added", "removed", "relabelled", "boundary-shifted")
-_SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
-_FOLDER_VERSION = re.compile(r"^kinews-(\d+\.\d+\.\d+)$")
 
 
 @dataclass(frozen=True)
@@ -178,31 +175,9 @@ class ReleaseDiff:
         return {c.doc_id for c in self.documents if c.kind in ("added", "removed")}
 
 
-def release_version(path: Path) -> str:
-    """The version of a release folder: from its name `kinews-X.Y.Z`, else its card's YAML.
-
-    Raises KinewsError (`release-invalid`) when neither names a version.
-    """
-    found = _FOLDER_VERSION.match(path.name)
-    if found:
-        return found.group(1)
-    card = path / "README.md"
-    if card.is_file():
-        parts = card.read_text("utf-8").split("---\n")
-        header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
-        if isinstance(header, dict) and header.get("version"):
-            return str(header["version"])
-    raise KinewsError.single(
-        "release-invalid",
-        "cannot tell the release's version: the folder is not named kinews-X.Y.Z and its "
-        "README.md has no `version`",
-        file=str(path),
-    )
-
-
 def read_release(path: Path) -> ReleaseContents:
     """Read the `documents` config of a release folder. Raises KinewsError (`release-invalid`)."""
-    files = sorted((path / "data" / "documents").glob("*.parquet"))
+    files = documents_shards(path)
     if not files:
         raise KinewsError.single(
             "release-invalid",
@@ -212,9 +187,9 @@ def read_release(path: Path) -> ReleaseContents:
     labels: tuple[str, ...] | None = None
     documents: dict[str, ReleasedDocument] = {}
     for file in files:
-        shard = _SHARD.match(file.name)
+        split = shard_split(file)
         label_names = _label_names(file)
-        if shard is None or label_names is None or (labels and label_names != labels):
+        if split is None or label_names is None or (labels and label_names != labels):
             raise KinewsError.single(
                 "release-invalid",
                 "not a documents file of a kinews release (file name, or ClassLabel names in the "
@@ -229,9 +204,7 @@ def read_release(path: Path) -> ReleaseContents:
                     for s in row["spans"]
                 )
             )
-            documents[row["id"]] = ReleasedDocument(
-                row["id"], shard.group("split"), row["text"], spans
-            )
+            documents[row["id"]] = ReleasedDocument(row["id"], split, row["text"], spans)
     try:
         version = release_version(path)
     except KinewsError:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation, Document, load_annotations, load_documents
-from kinews.scheme import load_scheme
+from kinews.records import Annotation, Document
 from kinews.tokens import spans_to_bio, split_sentences, tokenizer_version
+from kinews.validate import load_valid
 
 Variant = Literal["exact", "partial", "type"]
 VARIANTS: tuple[Variant, ...] = ("exact", "partial", "type")
@@ -374,12 +374,6 @@ def agree(root: Path) -> AgreementReport:
     Raises KinewsError when the root does not validate (every error listed) or an annotator has
     two submitted records for one document.
     """
-    # Imported here, not at the top: validate may import this module (open worklist items).
-    from kinews.validate import validate
-
-    errors = [p for p in validate(root) if p.severity == "error"]
-    if errors:
-        raise KinewsError(errors)
-    records = load_annotations(root)
-    documents = {d.doc.id: d.doc for d in load_documents(root)}
-    return measure(documents, [r.ann for r in records], load_scheme(root).label_names)
+    checked = load_valid(root)
+    documents = {d.doc.id: d.doc for d in checked.documents}
+    return measure(documents, [r.ann for r in checked.annotations], checked.scheme.label_names)

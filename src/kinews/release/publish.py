@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TypedDict
 
 from kinews import __version__
-from kinews.diff import release_version
 from kinews.errors import KinewsError, Problem
+from kinews.release.folder import CARD, CHECKSUMS, check_checksums, release_version
 
 try:  # huggingface_hub >= 2 speaks httpx2; older releases use requests, whose errors are OSErrors
     from httpx2 import HTTPError as _TransportError
@@ -29,7 +29,6 @@ except ImportError:  # pragma: no cover - depends on the installed huggingface_h
     _TransportError = OSError  # type: ignore[assignment,misc]
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-CHECKSUMS = "SHA256SUMS"
 # Created by the Hub with every repository; not part of a release, never deleted.
 HUB_OWN_FILES = frozenset({".gitattributes"})
 
@@ -99,7 +98,7 @@ def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> Publi
         raise KinewsError.single(
             "repo-id-invalid", f"repository id {repo_id!r} must look like ORG/NAME"
         )
-    if not (release / "README.md").is_file() or not (release / CHECKSUMS).is_file():
+    if not (release / CARD).is_file() or not (release / CHECKSUMS).is_file():
         raise KinewsError.single(
             "release-invalid",
             f"not a kinews release: README.md and {CHECKSUMS} are required",
@@ -110,7 +109,7 @@ def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> Publi
         _release_file(release, path)
         for path in sorted(p for p in release.rglob("*") if p.is_file())
     )
-    _check_checksums(release, files)
+    check_checksums(release, {f.path: f.sha256 for f in files})
     return PublishPlan(release, repo_id, version, private, files)
 
 
@@ -221,30 +220,3 @@ def _release_file(release: Path, path: Path) -> ReleaseFile:
         hashlib.sha256(content).hexdigest(),
         hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
     )
-
-
-def _check_checksums(release: Path, files: tuple[ReleaseFile, ...]) -> None:
-    """Every file but SHA256SUMS is listed there with its current sha256 (`sha256sum -c`)."""
-    listed: dict[str, str] = {}
-    for line in (release / CHECKSUMS).read_text("utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        listed[name] = digest
-    actual = {f.path: f.sha256 for f in files if f.path != CHECKSUMS}
-    problems = [
-        Problem(
-            f"{release.name}/{name}",
-            None,
-            None,
-            None,
-            "release-checksum-mismatch",
-            "not listed in SHA256SUMS"
-            if name not in listed
-            else "missing from the release"
-            if name not in actual
-            else "sha256 differs from SHA256SUMS: the file changed after the build",
-        )
-        for name in sorted(listed.keys() | actual.keys())
-        if listed.get(name) != actual.get(name)
-    ]
-    if problems:
-        raise KinewsError(problems)

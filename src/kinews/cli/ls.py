@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kinews.cli_common import Root, err, fail, out
-from kinews.errors import KinewsError
+from kinews.cli.common import Offsets, Root, err, out
 
 ls_app = typer.Typer(
     no_args_is_help=True, help="Annotation sessions in Label Studio (LABEL_STUDIO_URL/_API_KEY)."
@@ -35,13 +34,10 @@ def _ls_root(ctx: typer.Context, root: Path | None) -> Path:
 @ls_app.command("config")
 def ls_config(ctx: typer.Context, root: LsRoot = None) -> None:
     """Print the labelling config generated from schemas/labels.yaml."""
-    from kinews.labelstudio import label_config
+    from kinews.labelstudio.export import label_config
     from kinews.scheme import load_scheme
 
-    try:
-        out.print(label_config(load_scheme(_ls_root(ctx, root))), end="", markup=False)
-    except KinewsError as error:
-        raise fail(error) from None
+    out.print(label_config(load_scheme(_ls_root(ctx, root))), end="", markup=False)
 
 
 @ls_app.command("push")
@@ -66,16 +62,13 @@ def ls_push(
     """
     from rich.progress import Progress
 
-    from kinews.review import push_review
-    from kinews.sessions import connect, push
+    from kinews.labelstudio.review import push_review
+    from kinews.labelstudio.sessions import connect, push
 
     if review:
         if predictions or update_changed:
             raise typer.BadParameter("--review goes alone (no --predictions, --update-changed)")
-        try:
-            reviewed = push_review(connect(), _ls_root(ctx, root), project)
-        except KinewsError as error:
-            raise fail(error) from None
+        reviewed = push_review(connect(), _ls_root(ctx, root), project)
         verb = "created" if reviewed.project_created else "found"
         out.print(f"{verb} project {project!r} (id {reviewed.project_id})", markup=False)
         if reviewed.config_updated:
@@ -88,19 +81,16 @@ def ls_push(
             f"{reviewed.replaced} outdated removed, {len(reviewed.up_to_date)} up to date"
         )
         return
-    try:
-        with Progress(console=err, transient=True) as bar:
-            job = bar.add_task("importing tasks", total=None)
-            report = push(
-                connect(),
-                _ls_root(ctx, root),
-                project,
-                predictions=predictions,
-                update_changed=update_changed,
-                progress=lambda done, total: bar.update(job, completed=done, total=total),
-            )
-    except KinewsError as error:
-        raise fail(error) from None
+    with Progress(console=err, transient=True) as bar:
+        job = bar.add_task("importing tasks", total=None)
+        report = push(
+            connect(),
+            _ls_root(ctx, root),
+            project,
+            predictions=predictions,
+            update_changed=update_changed,
+            progress=lambda done, total: bar.update(job, completed=done, total=total),
+        )
     verb = "created" if report.project_created else "found"
     out.print(f"{verb} project {project!r} (id {report.project_id})", markup=False)
     if report.config_updated:
@@ -145,14 +135,9 @@ def ls_pull(
     root: LsRoot = None,
 ) -> None:
     """Pull every annotation of the project into annotations/ (annotators as pseudonyms)."""
-    from kinews.sessions import connect, pull
+    from kinews.labelstudio.sessions import connect, pull
 
-    try:
-        report = pull(
-            connect(), _ls_root(ctx, root), project, drafts=drafts, prune=prune, out=out_file
-        )
-    except KinewsError as error:
-        raise fail(error) from None
+    report = pull(connect(), _ls_root(ctx, root), project, drafts=drafts, prune=prune, out=out_file)
     _print_pull(report)
 
 
@@ -170,7 +155,7 @@ def ls_import(
     match_text: Annotated[
         bool, typer.Option("--match-text", help="Find tasks without doc_id by their exact text.")
     ] = False,
-    offsets: Annotated[str, typer.Option(help="code-points or utf-16.")] = "code-points",
+    offsets: Annotated[Offsets, typer.Option(help="code-points or utf-16.")] = "code-points",
     created_at: Annotated[
         str | None, typer.Option(help="Timestamp for annotations that carry none.")
     ] = None,
@@ -180,25 +165,20 @@ def ls_import(
     root: LsRoot = None,
 ) -> None:
     """Convert a file exported from the Label Studio UI into annotation records."""
-    from kinews.labelstudio import Options
-    from kinews.sessions import import_export
+    from kinews.labelstudio.export import Options
+    from kinews.labelstudio.sessions import import_export
 
-    if offsets not in ("code-points", "utf-16"):
-        raise typer.BadParameter("must be code-points or utf-16", param_hint="--offsets")
     pairs = [item.partition("=") for item in label or ()]
     if any(not sep or not a or not b for a, sep, b in pairs):
         raise typer.BadParameter("must be NAME=SCHEME_LABEL", param_hint="--label")
     options = Options(
         text_key=text_key,
         labels={a: b for a, _, b in pairs},
-        offsets=offsets,  # type: ignore[arg-type]
+        offsets=offsets,
         match_text=match_text,
         created_at=created_at,
     )
-    try:
-        report = import_export(_ls_root(ctx, root), export, options, out_file)
-    except KinewsError as error:
-        raise fail(error) from None
+    report = import_export(_ls_root(ctx, root), export, options, out_file)
     _print_pull(report)
 
 
@@ -217,7 +197,7 @@ def ls_serve(
     base = _ls_root(ctx, root)
     script = base / "scripts" / "label-studio"
     if not script.exists():
-        script = Path(__file__).resolve().parents[2] / "scripts" / "label-studio"
+        script = Path(__file__).resolve().parents[3] / "scripts" / "label-studio"
     folder = data_dir or base / ".labelstudio"
     command = ["bash", str(script), "serve", "--port", str(port), "--data-dir", str(folder)]
     try:

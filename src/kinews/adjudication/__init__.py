@@ -1,0 +1,1 @@
+"""Several annotators -> one gold record: agreement figures and adjudication."""

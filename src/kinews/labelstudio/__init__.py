@@ -1,0 +1,1 @@
+"""Annotation sessions in Label Studio: the export format, the client, push/pull/import, review."""

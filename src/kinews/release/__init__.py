@@ -1,0 +1,1 @@
+"""Validated records -> a release folder, its records in the root, diff and publication."""

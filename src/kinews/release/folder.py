@@ -1,0 +1,130 @@
+"""The release folder: its layout, writing and reading its files, checksums and version.
+
+    kinews-X.Y.Z/
+      README.md                                       dataset card (card.py)
+      data/{config}/{split}-00000-of-00001.parquet    documents, sentences, annotations (configs.py)
+      label-counts.png                                spans per label and split (chart.py)
+      croissant.json                                  Croissant metadata with per-file sha256
+      SHA256SUMS                                      checksums of every other file
+
+`build` writes it, `diff` reads its `documents` shards, `publish` checks its SHA256SUMS; none of
+them spells a file name of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from kinews.errors import KinewsError, Problem
+
+CARD = "README.md"
+CROISSANT = "croissant.json"
+CHECKSUMS = "SHA256SUMS"
+CHART = "label-counts.png"
+_SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
+_FOLDER_VERSION = re.compile(r"^kinews-(\d+\.\d+\.\d+)$")
+
+
+def folder_name(version: str) -> str:
+    return f"kinews-{version}"
+
+
+def shard(config: str, split: str) -> str:
+    """The release-relative path of a config's split: one shard, as the Hub names them."""
+    return f"data/{config}/{split}-00000-of-00001.parquet"
+
+
+def documents_shards(release: Path) -> list[Path]:
+    """The Parquet files of the `documents` config, sorted."""
+    return sorted((release / "data" / "documents").glob("*.parquet"))
+
+
+def shard_split(file: Path) -> str | None:
+    """The split a shard's file name gives, or None when it is not named like a shard."""
+    found = _SHARD.match(file.name)
+    return found.group("split") if found else None
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """The sha256 of every file under `folder`, by release-relative path, in path order."""
+    return {
+        str(p.relative_to(folder)): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def add_checksums(folder: Path, known: dict[str, str], *names: str) -> dict[str, str]:
+    """`known` with the sha256 of the files `names` added, in path order (as `checksums`)."""
+    found = {**known, **{name: sha256_of(folder / name) for name in names}}
+    return {name: found[name] for name in sorted(found, key=PurePosixPath)}
+
+
+def write_checksums(folder: Path, files: dict[str, str]) -> None:
+    """SHA256SUMS in the format of `sha256sum` (`sha256sum -c SHA256SUMS` checks it)."""
+    (folder / CHECKSUMS).write_text(
+        "".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8"
+    )
+
+
+def read_checksums(release: Path) -> dict[str, str]:
+    listed: dict[str, str] = {}
+    for line in (release / CHECKSUMS).read_text("utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    return listed
+
+
+def check_checksums(release: Path, actual: dict[str, str]) -> None:
+    """Every file but SHA256SUMS (`actual`: path -> sha256) is listed there with its sha256.
+
+    Raises KinewsError (`release-checksum-mismatch`) naming each file that differs.
+    """
+    listed = read_checksums(release)
+    actual = {name: digest for name, digest in actual.items() if name != CHECKSUMS}
+    problems = [
+        Problem(
+            f"{release.name}/{name}",
+            None,
+            None,
+            None,
+            "release-checksum-mismatch",
+            f"not listed in {CHECKSUMS}"
+            if name not in listed
+            else "missing from the release"
+            if name not in actual
+            else f"sha256 differs from {CHECKSUMS}: the file changed after the build",
+        )
+        for name in sorted(listed.keys() | actual.keys())
+        if listed.get(name) != actual.get(name)
+    ]
+    if problems:
+        raise KinewsError(problems)
+
+
+def release_version(path: Path) -> str:
+    """The version of a release folder: from its name `kinews-X.Y.Z`, else its card's YAML.
+
+    Raises KinewsError (`release-invalid`) when neither names a version.
+    """
+    found = _FOLDER_VERSION.match(path.name)
+    if found:
+        return found.group(1)
+    card = path / CARD
+    if card.is_file():
+        parts = card.read_text("utf-8").split("---\n")
+        header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+        if isinstance(header, dict) and header.get("version"):
+            return str(header["version"])
+    raise KinewsError.single(
+        "release-invalid",
+        "cannot tell the release's version: the folder is not named kinews-X.Y.Z and its "
+        "README.md has no `version`",
+        file=str(path),
+    )
