@@ -38,6 +38,7 @@ def main(csv_path: str) -> None:
         name = f"10kgnad-test-{number:04d}.txt"
         (SEEDS / name).write_bytes(text.encode("utf-8"))
         # JSON strings are YAML strings: no hand-escaping of the notes.
+        notes = json.dumps(NOTES.format(row=number, category=category), ensure_ascii=False)
         entries.append(
             f"{name}:\n"
             f"  title: null\n"
@@ -46,7 +47,7 @@ def main(csv_path: str) -> None:
             f"  published: null\n"
             f"  license: {LICENSE}\n"
             f"  language: de\n"
-            f"  notes: {json.dumps(NOTES.format(row=number, category=category), ensure_ascii=False)}\n"
+            f"  notes: {notes}\n"
         )
     sources = SEEDS / "sources.yaml"
     kept = sources.read_text(encoding="utf-8").split("\n# --- 10kGNAD")[0].rstrip("\n")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kinews.baseline import run_baseline
-from kinews.splits import assign_split
+from kinews.release.baseline import run_baseline
+from kinews.release.splits import assign_split
 
 SENTENCE = "Anna Schmidt arbeitet bei Siemens in Berlin und nutzt KI."
 SPANS = [

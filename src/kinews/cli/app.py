@@ -203,12 +203,9 @@ def baseline(
     root: Root = Path("."),
 ) -> None:
     """Train a CRF on the release's train sentences; seqeval scores on validation and test."""
-    from kinews.baseline import render_text, run_baseline
+    from kinews.release.baseline import render_text, run_baseline
 
-    try:
-        report = run_baseline(root / release)
-    except KinewsError as error:
-        raise fail(error) from None
+    report = run_baseline(root / release)
     out.print(report.to_json() if format == "json" else render_text(report), end="", markup=False)
 
 

@@ -172,9 +172,7 @@ def run_baseline(release: Path) -> BaselineReport:
             continue
         rows = splits[name]
         truth = [t for _, _, t in rows]
-        predicted = [
-            list(tags) for tags in crf.predict([sentence_features(t) for _, t, _ in rows])
-        ]
+        predicted = [list(tags) for tags in crf.predict([sentence_features(t) for _, t, _ in rows])]
         report, swapped = (
             classification_report(
                 a, b, mode="strict", scheme=IOB2, output_dict=True, zero_division=0
