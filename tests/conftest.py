@@ -21,9 +21,11 @@ GOLDEN = Path(__file__).parent / "golden"
 
 @pytest.fixture
 def empty_root(tmp_path: Path) -> Path:
-    """A dataset root with the repository's label scheme and nothing else."""
+    """A dataset root with the repository's declarations (scheme, dataset) and its manual."""
     root = tmp_path / "root"
     shutil.copytree(REPO / "schemas", root / "schemas")
+    (root / "annotations").mkdir()
+    shutil.copy(REPO / "annotations" / "GUIDELINES.md", root / "annotations" / "GUIDELINES.md")
     return root
 
 
@@ -32,7 +34,6 @@ def seed_root(empty_root: Path) -> Path:
     """A dataset root with the seed article ingested and its gold annotation."""
     result = CliRunner().invoke(app, ["ingest", str(SEED), "--root", str(empty_root)])
     assert result.exit_code == 0, result.output
-    (empty_root / "annotations").mkdir()
     shutil.copy(REPO / "annotations" / "gold.jsonl", empty_root / "annotations" / "gold.jsonl")
     return empty_root
 

@@ -32,7 +32,7 @@ def root(empty_root: Path, kinews) -> Path:
     article.write_text(json.dumps({"id": "d1", "text": TEXT}, ensure_ascii=False) + "\n", "utf-8")
     assert kinews("ingest", article, "--root", empty_root).exit_code == 0
     article.unlink()
-    (empty_root / "annotations").mkdir()
+    (empty_root / "annotations").mkdir(exist_ok=True)
     return empty_root
 
 

@@ -191,7 +191,7 @@ def test_documents_spread_over_all_splits_load_with_their_sizes(
         }
         for d in docs
     ]
-    (empty_root / "annotations").mkdir()
+    (empty_root / "annotations").mkdir(exist_ok=True)
     (empty_root / "annotations" / "a.jsonl").write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8"
     )

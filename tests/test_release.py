@@ -18,9 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, SEED_ID, tree
+from kinews.dataset import load_dataset_declaration
 from kinews.records import Document, Span
 from kinews.release.card import NOT_MEASURED, CardFacts, ChangelogEntry, render_card
 from kinews.release.configs import CONFIGS, features_of
+from kinews.release.datasheet import annotation_facts
 from kinews.release.splits import SPLITS, assign_split, assign_splits
 from kinews.scheme import load_scheme
 from kinews.tokens import Sentence, Token, bio_to_spans
@@ -388,18 +390,26 @@ def test_sha256sums_covers_every_other_file_in_sha256sum_format(seed_root, kinew
 
 
 SECTIONS = [
+    "## Dataset description",
     "## How to load",
     "## Structure",
     "### `documents`",
     "### `sentences`",
     "### `annotations`",
     "## Labels",
+    "## Size",
     "## Tokens and sentences",
     "## Splits",
+    "## Motivation",
+    "## Source data and selection",
     "## Annotation process",
-    "## Source data and licence",
+    "## Baseline",
+    "## Uses",
+    "## Bias and social impact",
     "## Personal information",
     "## Limitations",
+    "## Licence",
+    "## Maintenance",
     "## Citation",
     "## Changelog",
 ]
@@ -432,15 +442,15 @@ def test_the_repositorys_own_release_is_recorded_and_rebuilds_to_its_checksums(t
 def test_the_card_of_the_repositorys_release_has_every_section_filled_from_data(tmp_path, kinews):
     root = repository_root(tmp_path, records=False)
     assert kinews("build", "--root", root, "--out", tmp_path / "dist").exit_code == 0
-    card = (tmp_path / "dist" / "kinews-0.1.0" / "README.md").read_text("utf-8")
-    header = card_header(tmp_path / "dist" / "kinews-0.1.0")
+    [release] = (tmp_path / "dist").iterdir()
+    card = (release / "README.md").read_text("utf-8")
+    header = card_header(release)
     for key in (
         "configs",
         "dataset_info",
         "pretty_name",
         "license",
         "language",
-        "language_details",
         "task_categories",
         "task_ids",
         "annotations_creators",
@@ -457,10 +467,18 @@ def test_the_card_of_the_repositorys_release_has_every_section_filled_from_data(
     prose = re.sub(r"```.*?```", "", body, flags=re.DOTALL)  # code and example rows aside
     placeholders = re.compile(r"\bTODO\b|\bTBD\b|\bXXX\b|\bNone\b|\bnan\b|\{[a-z_.]*\}|lorem")
     assert not placeholders.findall(prose)
-    assert "38 entity spans" in body and "SoMaJo" in body and "2026-11-28" in body
-    assert NOT_MEASURED in body
-    assert "| `kn-78148df81a4e2d1c` | unknown | unknown | unknown |" in body
-    assert "@misc{kinews_0_1_0," in body
+    version = header["version"]
+    assert f"# kinews {version}" in body and "SoMaJo" in body and "2026-11-28" in body
+    # The repository's corpus is double-annotated and split three ways: agreement and baseline
+    # are measured, and the manual the card names is the one shipped beside it.
+    assert NOT_MEASURED not in body and "| entity F1, exact match |" in body
+    assert "| test | **all (micro)** |" in body
+    shipped = (release / "GUIDELINES.md").read_text("utf-8")
+    assert shipped == (REPO / "annotations" / "GUIDELINES.md").read_text("utf-8")
+    manual_version = re.search(r"\*\*Version (\S+)\*\*", shipped).group(1)
+    assert f"`GUIDELINES.md` in this folder (version {manual_version})" in body
+    assert f"@misc{{kinews_{version.replace('.', '_')}," in body
+    assert header["train-eval-index"][0]["config"] == "sentences"
 
 
 def test_agreement_figures_fill_the_slot_when_given():
@@ -472,7 +490,11 @@ def test_agreement_figures_fill_the_slot_when_given():
         rows={c: {"train": 1, "validation": 0, "test": 0} for c in CONFIGS},
         num_bytes={c: {"train": 10} for c in CONFIGS},
         label_counts={s: Counter() for s in SPLITS},
-        annotators=2,
+        tokens={s: 0 for s in SPLITS},
+        dataset=load_dataset_declaration(REPO),
+        annotation=annotation_facts([], ["d1"]),
+        guidelines_version="1.0",
+        guidelines_file="GUIDELINES.md",
         statuses=Counter(gold=1),
         examples={},
         sources=(),

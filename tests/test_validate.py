@@ -193,7 +193,7 @@ def test_usage_errors_exit_2(tmp_path, kinews):
 def test_an_empty_root_has_nothing_wrong_but_its_unused_labels(empty_root):
     (empty_root / "corpus").mkdir()
     (empty_root / "corpus" / "documents.jsonl").write_bytes(b"")
-    (empty_root / "annotations").mkdir()
+    (empty_root / "annotations").mkdir(exist_ok=True)
     (empty_root / "annotations" / "blank.jsonl").write_bytes(b"\n \n")
     problems = validate(empty_root)
     assert {(p.code, p.severity) for p in problems} == {("label-unused", "warning")}

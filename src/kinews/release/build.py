@@ -20,7 +20,6 @@ import datetime
 import re
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from kinews.adjudication.agreement import measure
+from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.records import Annotation, Document, LocatedAnnotation
-from kinews.release.card import (
-    CardFacts,
-    ChangelogEntry,
-    SourceRow,
-    agreement_paragraph,
-    card_license,
-    citation,
-    render_card,
-)
-from kinews.release.chart import render_label_chart
+from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,
     annotation_row,
@@ -50,18 +40,8 @@ from kinews.release.configs import (
     features_of,
     sentence_rows,
 )
-from kinews.release.croissant import render_croissant
-from kinews.release.folder import (
-    CARD,
-    CHART,
-    CHECKSUMS,
-    CROISSANT,
-    add_checksums,
-    checksums,
-    folder_name,
-    shard,
-    write_checksums,
-)
+from kinews.release.describe import describe
+from kinews.release.folder import folder_name, shard
 from kinews.release.history import (
     CHANGELOG_ENTRY,
     VERSION_PATTERN,
@@ -180,6 +160,7 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     if not VERSION_PATTERN.match(version):
         raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
     checked = load_valid(root)
+    dataset = load_dataset_declaration(root)
     scheme = checked.scheme
     docs = sorted((d.doc for d in checked.documents), key=lambda d: d.id)
     located = checked.annotations
@@ -246,60 +227,24 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
             }
             for config in CONFIGS
         }
-        label_counts = {
-            split: Counter(
-                scheme.label_names[s["label"]] for r in rows["documents"][split] for s in r["spans"]
-            )
-            for split in SPLITS
-        }
-        render_label_chart(label_counts, scheme.label_names, staging / CHART)
-        report = measure(
-            {d.id: d for d in released},
-            [a for d in released for a in layers[d.id]],
-            scheme.label_names,
-        )
-        facts = CardFacts(
+        files = describe(
+            staging,
+            root=root,
+            dataset=dataset,
             version=version,
             date=release_date,
             scheme=scheme,
             features=features,
-            rows={c: {s: len(rows[c][s]) for s in SPLITS} for c in CONFIGS},
+            rows=rows,
             num_bytes=num_bytes,
-            label_counts=label_counts,
-            annotators=len({a.annotator for d in released for a in layers[d.id]}),
-            statuses=Counter(chosen[d.id].status for d in released),
-            examples=_examples(rows),
-            sources=tuple(SourceRow(d.id, d.source, d.url, d.license) for d in released),
+            released=released,
+            layers=layers,
+            chosen=chosen,
             tokenizer=tokenizer_version(),
-            changelog=tuple(reversed(changelog)),
+            changelog=changelog,
             unannotated=len(docs) - len(released),
-            agreement=agreement_paragraph(report, _open_items(root, released)),
-            chart=CHART,
+            open_items=_open_items(root, released),
         )
-        (staging / CARD).write_text(render_card(facts), encoding="utf-8")
-        # Each file is hashed once: the data, chart and card for croissant.json, then the rest.
-        files = checksums(staging)
-        (staging / CROISSANT).write_text(
-            render_croissant(
-                version=version,
-                date=release_date,
-                description=(
-                    "German-language news about technology and innovation policy with "
-                    "hand-annotated named-entity spans (character offsets), sentences with BIO "
-                    "tags, and every annotator's raw annotation records."
-                ),
-                license=card_license(facts),
-                citation=citation(version, release_date),
-                scheme=scheme,
-                configs=features,
-                present={c: list(num_bytes[c]) for c in CONFIGS},
-                files=files,
-            ),
-            encoding="utf-8",
-        )
-        files = add_checksums(staging, files, CROISSANT)
-        write_checksums(staging, files)
-        files = add_checksums(staging, files, CHECKSUMS)
         current = ReleaseRecord(
             version, release_date, current.tokenizer, current.tools, files, entries
         )
@@ -359,12 +304,3 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], features: Features) -
     table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
     pq.write_table(table, path, compression="zstd")
     return int(table.nbytes)
-
-
-def _examples(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
-    """The first row of each config, for the card."""
-    return {
-        config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
-        for config in CONFIGS
-        if any(rows[config][split] for split in SPLITS)
-    }

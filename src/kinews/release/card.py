@@ -21,12 +21,16 @@ import yaml
 from datasets import Features
 
 from kinews.adjudication.agreement import AgreementReport
+from kinews.dataset import Dataset
+from kinews.release import datasheet
 from kinews.release.configs import COLUMNS, CONFIGS
-from kinews.release.folder import shard
+from kinews.release.datasheet import AnnotationFacts, code, inline, link
+from kinews.release.folder import folder_name, shard
 from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 
 MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
+NO_BASELINE = "Not measured: the baseline needs documents in both the train and the test split."
 NOT_MEASURED = (
     "Inter-annotator agreement: not yet measured. It needs documents annotated independently by "
     "two or more annotators; the `annotations` config holds every annotator's record so it can be "
@@ -42,6 +46,7 @@ class SourceRow:
     source: str | None
     url: str | None
     license: str | None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,11 @@ class CardFacts:
     rows: dict[str, dict[str, int]]  # per config, per split
     num_bytes: dict[str, dict[str, int]]  # per config, per non-empty split
     label_counts: dict[str, Counter[str]]  # per split, released spans
-    annotators: int  # distinct pseudonyms over every record of the released documents
+    tokens: dict[str, int]  # per split, tokens of the sentences config
+    dataset: Dataset
+    annotation: AnnotationFacts
+    guidelines_version: str | None
+    guidelines_file: str  # release-relative path of the shipped annotation manual
     statuses: Counter[str]  # released records by status
     examples: dict[str, dict[str, Any]]  # per config, one row
     sources: tuple[SourceRow, ...]
@@ -72,6 +81,8 @@ class CardFacts:
     # Release-relative path of a chart of label counts per split, embedded when given.
     chart: str | None = None
     unannotated: int = 0
+    # Markdown of the baseline section (kinews.release.baseline); None: not measured.
+    baseline: str | None = None
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
@@ -125,23 +136,16 @@ def render_card(facts: CardFacts) -> str:
 
 
 def card_license(facts: CardFacts) -> str:
-    """The licence for the card header: the one licence of every document, else `other`."""
-    licenses = sorted({s.license or "unknown" for s in facts.sources})
-    return licenses[0] if len(licenses) == 1 else "other"
+    """The licence of the release as a whole, as a Hub licence id.
 
-
-def citation(version: str, date: str) -> str:
-    """BibTeX entry for this release."""
-    return (
-        f"@misc{{kinews_{version.replace('.', '_')},\n"
-        "  title = {kinews: an annotated corpus of German technology and innovation-policy "
-        "news},\n"
-        "  author = {{kinews contributors}},\n"
-        f"  year = {{{date[:4]}}},\n"
-        f"  version = {{{version}}},\n"
-        "  note = {Named-entity spans with character offsets; dataset release " + version + "}\n"
-        "}"
-    )
+    Documents of unknown licence do not change it; one known licence is the release's (a
+    share-alike licence such as CC BY-SA or CC BY-NC-SA extends to the whole), several are
+    `other`, none is `unknown`.
+    """
+    known = sorted({s.license for s in facts.sources if s.license})
+    if not known:
+        return "unknown"
+    return known[0].lower() if len(known) == 1 else "other"
 
 
 def present(facts: CardFacts, config: str) -> list[str]:
@@ -156,14 +160,30 @@ def _size_category(n: int) -> str:
     return "100K<n<1M"
 
 
+def _eval_index(facts: CardFacts) -> list[dict[str, Any]]:
+    """How the Hub's evaluation tools score the `sentences` config (needs train and test)."""
+    if not (facts.rows["sentences"]["train"] and facts.rows["sentences"]["test"]):
+        return []
+    return [
+        {
+            "config": "sentences",
+            "task": "token-classification",
+            "task_id": "entity_extraction",
+            "splits": {"train_split": "train", "eval_split": "test"},
+            "col_mapping": {"tokens": "tokens", "ner_tags": "tags"},
+            "metrics": [{"type": "seqeval", "name": "seqeval"}],
+        }
+    ]
+
+
 def _header(facts: CardFacts) -> dict[str, Any]:
     configs = [c for c in CONFIGS if present(facts, c)]
+    evaluation = _eval_index(facts)
     return {
-        "pretty_name": "kinews",
+        "pretty_name": facts.dataset.pretty_name,
         "version": facts.version,
         "license": card_license(facts),
-        "language": ["de"],
-        "language_details": "de-DE",
+        "language": [facts.dataset.language],
         "multilinguality": ["monolingual"],
         "task_categories": ["token-classification"],
         "task_ids": ["named-entity-recognition"],
@@ -198,6 +218,7 @@ def _header(facts: CardFacts) -> dict[str, Any]:
             }
             for config in configs
         ],
+        **({"train-eval-index": evaluation} if evaluation else {}),
     }
 
 
@@ -267,7 +288,12 @@ def _body(facts: CardFacts) -> str:
     changelog: list[str] = []
     for entry in facts.changelog:
         changelog += [f"### {entry.version} ({entry.date})", "", *entry.lines, ""]
+    dataset = facts.dataset
     return _TEMPLATE.substitute(
+        name=inline(dataset.name),
+        summary=inline(dataset.summary),
+        description=datasheet.description_section(dataset),
+        folder=folder_name(facts.version),
         version=facts.version,
         date=facts.date,
         documents=_plural(total, "document"),
@@ -282,8 +308,13 @@ def _body(facts: CardFacts) -> str:
         empty_splits_note=_empty_splits_note(facts),
         configs="\n".join(configs) + "\n",
         labels="\n".join(_labels_section(facts)) + "\n",
+        size_rows="\n".join(_size_rows(facts)),
         tokenizer=facts.tokenizer,
-        annotators=_plural(facts.annotators, "distinct annotator pseudonym"),
+        motivation=datasheet.motivation_section(dataset),
+        selection=inline(dataset.selection),
+        labelling=datasheet.labelling_section(
+            dataset, facts.annotation, facts.guidelines_version, facts.guidelines_file
+        ),
         statuses=", ".join(f"{n} {s}" for s, n in sorted(facts.statuses.items())) or "none",
         unannotated=(
             f" ({facts.unannotated} such documents were left out of this release)."
@@ -291,6 +322,9 @@ def _body(facts: CardFacts) -> str:
             else "."
         ),
         agreement=facts.agreement if facts.agreement is not None else NOT_MEASURED,
+        baseline=facts.baseline if facts.baseline is not None else NO_BASELINE,
+        uses=datasheet.uses_section(dataset),
+        bias=datasheet.bias_section(dataset),
         sources="\n".join(_sources_section(facts)) + "\n",
         personal_spans=(
             ": this release has "
@@ -309,9 +343,45 @@ def _body(facts: CardFacts) -> str:
         label_limitations="".join(
             f"- {label.limitation}\n" for label in facts.scheme.labels if label.limitation
         ),
-        citation=citation(facts.version, facts.date),
+        declared_limitations=datasheet.declared_limitations(dataset),
+        licence=_licence_section(facts),
+        maintenance=datasheet.maintenance_section(dataset),
+        citation=datasheet.bibtex(dataset, facts.version, facts.date),
         changelog="\n" + "\n".join(changelog) if changelog else "",
     )
+
+
+def _size_rows(facts: CardFacts) -> list[str]:
+    rows = []
+    for split in SPLITS:
+        spans = sum(facts.label_counts[split].values())
+        rows.append(
+            f"| {split} | {facts.rows['documents'][split]} | {facts.rows['sentences'][split]} | "
+            f"{facts.tokens[split]} | {spans} |"
+        )
+    return rows
+
+
+def _licence_section(facts: CardFacts) -> str:
+    licences = Counter(s.license or "unknown" for s in facts.sources)
+    whole = card_license(facts)
+    counted = ", ".join(
+        f"{inline(name)} ({_plural(n, 'document')})" for name, n in sorted(licences.items())
+    )
+    lines = [f"Licences as recorded per document: {counted}."]
+    if whole not in ("other", "unknown"):
+        lines.append(
+            f"The release as a whole is distributed under `{whole}`, the licence of its "
+            "licensed texts (a share-alike licence extends to the collection and to the "
+            "annotations); reuse must keep the attribution given under Source data."
+        )
+    if licences.get("unknown"):
+        lines.append(
+            f"For {_plural(licences['unknown'], 'document')} the licence is not known: its "
+            "rights holder has not been established (see its `notes`), so use it for research "
+            "only and check before redistributing its text."
+        )
+    return " ".join(lines)
 
 
 def _labels_section(facts: CardFacts) -> list[str]:
@@ -339,27 +409,39 @@ def _labels_section(facts: CardFacts) -> list[str]:
 
 
 def _sources_section(facts: CardFacts) -> list[str]:
-    licences = Counter(s.license or "unknown" for s in facts.sources)
     lines = [
-        "## Source data and licence",
-        "",
-        "German news reports on technology and innovation policy. Licences as recorded per "
-        "document: "
-        + ", ".join(f"{name} ({_plural(n, 'document')})" for name, n in sorted(licences.items()))
-        + ". Where a licence is `unknown`, the rights holder of the text has not been "
-        "established: use the data for research only and check before redistributing the texts. "
-        "The `source`, `url` and `license` columns of `documents` give this per document.",
+        "Where each document comes from, as recorded at ingest; the `source`, `url`, `license` "
+        "and `notes` columns of `documents` give it per document.",
         "",
     ]
     if len(facts.sources) > MAX_SOURCE_ROWS:
         groups = Counter((s.source or "unknown", s.license or "unknown") for s in facts.sources)
         lines += ["| source | licence | documents |", "|---|---|---|"]
-        lines += [f"| {src} | {lic} | {n} |" for (src, lic), n in sorted(groups.items())]
-    else:
-        lines += ["| document | source | url | licence |", "|---|---|---|---|"]
         lines += [
-            f"| `{s.doc_id}` | {s.source or 'unknown'} | {s.url or 'unknown'} | "
-            f"{s.license or 'unknown'} |"
+            f"| {inline(src)} | {inline(lic)} | {n} |" for (src, lic), n in sorted(groups.items())
+        ]
+    else:
+        lines += ["| document | source | url | licence | notes |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {code(s.doc_id)} | {inline(s.source)} | {link(s.url, 'unknown')} | "
+            f"{inline(s.license)} | {inline(s.notes, '')} |"
             for s in facts.sources
         ]
+    notes = Counter(_note_kind(s.notes) for s in facts.sources if s.notes)
+    if notes and len(facts.sources) > MAX_SOURCE_ROWS:
+        lines += [
+            "",
+            "Notes recorded with the documents (the part before the first full stop "
+            "varies per document and is left out here):",
+            "",
+        ]
+        lines += [
+            f"- {inline(note)} ({_plural(n, 'document')})" for note, n in sorted(notes.items())
+        ]
     return [*lines, ""]
+
+
+def _note_kind(notes: str) -> str:
+    """A document's notes without their first sentence (which names the document itself)."""
+    first, _, rest = notes.partition(". ")
+    return rest or first

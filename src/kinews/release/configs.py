@@ -23,7 +23,16 @@ from kinews.scheme import Scheme
 from kinews.tokens import spans_to_bio, split_sentences
 
 CONFIGS = ("documents", "sentences", "annotations")
-METADATA_COLUMNS = ("language", "title", "source", "url", "published", "license", "group")
+METADATA_COLUMNS = (
+    "language",
+    "title",
+    "source",
+    "url",
+    "published",
+    "license",
+    "notes",
+    "group",
+)
 
 
 # What each column means, for the card: (column, type, meaning).
@@ -41,6 +50,7 @@ COLUMNS = {
             "string or null",
             "what is known about the article; null where unknown, never guessed",
         ),
+        ("notes", "string or null", "provenance in words: where the text is from, what was done"),
         ("group", "string or null", "documents of one group share a split"),
         ("sha256", "string", "sha256 of `text` (UTF-8)"),
         (

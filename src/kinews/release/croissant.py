@@ -14,6 +14,8 @@ from typing import Any
 
 from datasets import ClassLabel, Features, List, Value
 
+from kinews.dataset import Dataset
+from kinews.release.datasheet import AnnotationFacts
 from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 
@@ -63,15 +65,17 @@ _CONTEXT = {
 
 def render_croissant(
     *,
+    dataset: Dataset,
     version: str,
     date: str,
-    description: str,
     license: str,
     citation: str,
     scheme: Scheme,
     configs: Mapping[str, Features],
     present: Mapping[str, list[str]],
     files: Mapping[str, str],
+    annotation: AnnotationFacts,
+    guidelines_version: str | None,
 ) -> str:
     """croissant.json for a release: `files` maps each release-relative path to its sha256;
     `present` lists the splits each config has files for."""
@@ -135,22 +139,57 @@ def render_croissant(
                 "field": fields,
             }
         )
+    people = [{"@type": "sc:Organization", "name": name} for name in dataset.maintainers]
     metadata = {
         "@context": _CONTEXT,
         "@type": "sc:Dataset",
-        "name": "kinews",
-        "description": description,
+        "name": dataset.name,
+        "alternateName": dataset.pretty_name,
+        "description": dataset.summary,
         "conformsTo": "http://mlcommons.org/croissant/1.1",
         "citeAs": citation,
+        "creator": people,
+        "publisher": people,
+        **({"url": url} if (url := dataset.homepage or dataset.repository) else {}),
         "license": license,
         "version": version,
         "datePublished": date,
-        "inLanguage": "de",
-        "keywords": ["named-entity-recognition", "German", "news", "technology policy"],
+        "inLanguage": dataset.language,
+        "keywords": ["named-entity-recognition", "token-classification", dataset.language],
+        **_responsible_ai(dataset, annotation, guidelines_version),
         "distribution": distribution,
         "recordSet": record_sets,
     }
     return json.dumps(metadata, ensure_ascii=False, indent=1) + "\n"
+
+
+def _responsible_ai(
+    dataset: Dataset, annotation: AnnotationFacts, guidelines_version: str | None
+) -> dict[str, Any]:
+    """The Croissant RAI fields the declaration and the records answer."""
+    version = f" (version {guidelines_version})" if guidelines_version else ""
+    fields: dict[str, Any] = {
+        "rai:dataCollection": dataset.selection,
+        "rai:dataCollectionType": ["Secondary Data Analysis"],
+        "rai:dataPreprocessingProtocol": [
+            "Texts are kept as received, after removing a byte order mark, turning CRLF/CR into "
+            "LF and applying Unicode NFC; what the source did to a text is in its `notes`."
+        ],
+        "rai:dataAnnotationProtocol": (
+            f"Spans marked by hand following GUIDELINES.md{version}; {dataset.adjudication}"
+        ),
+        "rai:dataAnnotationPlatform": list(annotation.tools) or ["none recorded"],
+        "rai:annotationsPerItem": str(dataset.annotators_per_document),
+        "rai:annotatorDemographics": [dataset.annotators_who],
+        "rai:dataUseCases": list(dataset.intended_uses),
+        "rai:dataLimitations": list(dataset.limitations),
+        "rai:dataReleaseMaintenancePlan": (
+            "Versioned releases; a document keeps its split; corrections come as new versions."
+        ),
+    }
+    if dataset.bias:
+        fields["rai:dataBiases"] = [dataset.bias]
+    return fields
 
 
 def _encoding(path: str) -> str:

@@ -4,6 +4,7 @@
       README.md                                       dataset card (card.py)
       data/{config}/{split}-00000-of-00001.parquet    documents, sentences, annotations (configs.py)
       label-counts.png                                spans per label and split (chart.py)
+      GUIDELINES.md                                   the annotation manual the spans follow
       croissant.json                                  Croissant metadata with per-file sha256
       SHA256SUMS                                      checksums of every other file
 
@@ -25,6 +26,7 @@ CARD = "README.md"
 CROISSANT = "croissant.json"
 CHECKSUMS = "SHA256SUMS"
 CHART = "label-counts.png"
+GUIDELINES = "GUIDELINES.md"
 _SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
 _FOLDER_VERSION = re.compile(r"^kinews-(\d+\.\d+\.\d+)$")
 

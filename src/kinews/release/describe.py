@@ -1,0 +1,141 @@
+"""What a release folder says about itself: the card, the chart, Croissant, the guidelines.
+
+`build` writes the data and hands the staging folder here. The annotation manual named by the
+dataset declaration is shipped as `GUIDELINES.md`, so the card can link it. The card is written
+twice when the release has train and test: the baseline (`kinews.release.baseline`) reads the
+staging folder through `load_dataset` exactly as `kinews baseline` reads the finished release,
+which needs the card's configs, and its figures then go into the card. Nothing here records the
+time, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from datasets import Features
+
+from kinews.adjudication.agreement import measure
+from kinews.dataset import Dataset, guidelines_version
+from kinews.records import Annotation, Document
+from kinews.release.baseline import markdown_section, run_baseline
+from kinews.release.card import (
+    CardFacts,
+    ChangelogEntry,
+    SourceRow,
+    agreement_paragraph,
+    card_license,
+    render_card,
+)
+from kinews.release.chart import render_label_chart
+from kinews.release.configs import CONFIGS
+from kinews.release.croissant import render_croissant
+from kinews.release.datasheet import annotation_facts, bibtex
+from kinews.release.folder import (
+    CARD,
+    CHART,
+    CHECKSUMS,
+    CROISSANT,
+    GUIDELINES,
+    add_checksums,
+    checksums,
+    folder_name,
+    write_checksums,
+)
+from kinews.release.splits import SPLITS
+from kinews.scheme import Scheme
+
+
+def describe(
+    staging: Path,
+    *,
+    root: Path,
+    dataset: Dataset,
+    version: str,
+    date: str,
+    scheme: Scheme,
+    features: Mapping[str, Features],
+    rows: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    num_bytes: Mapping[str, Mapping[str, int]],
+    released: Sequence[Document],
+    layers: Mapping[str, list[Annotation]],
+    chosen: Mapping[str, Annotation],
+    tokenizer: str,
+    changelog: Sequence[ChangelogEntry],
+    unannotated: int,
+    open_items: dict[str, int],
+) -> dict[str, str]:
+    """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256."""
+    label_counts = {
+        split: Counter(
+            scheme.label_names[s["label"]] for r in rows["documents"][split] for s in r["spans"]
+        )
+        for split in SPLITS
+    }
+    render_label_chart(label_counts, scheme.label_names, staging / CHART)
+    manual_version = guidelines_version(root, dataset)  # refuses a missing manual first
+    shutil.copyfile(root / dataset.guidelines, staging / GUIDELINES)
+    records = [a for d in released for a in layers[d.id]]
+    report = measure({d.id: d for d in released}, records, scheme.label_names)
+    facts = CardFacts(
+        version=version,
+        date=date,
+        scheme=scheme,
+        features=dict(features),
+        rows={c: {s: len(rows[c][s]) for s in SPLITS} for c in CONFIGS},
+        num_bytes={c: dict(n) for c, n in num_bytes.items()},
+        label_counts=label_counts,
+        tokens={s: sum(len(r["tokens"]) for r in rows["sentences"][s]) for s in SPLITS},
+        dataset=dataset,
+        annotation=annotation_facts(records, [d.id for d in released]),
+        guidelines_version=manual_version,
+        guidelines_file=GUIDELINES,
+        statuses=Counter(chosen[d.id].status for d in released),
+        examples=_examples(rows),
+        sources=tuple(SourceRow(d.id, d.source, d.url, d.license, d.notes) for d in released),
+        tokenizer=tokenizer,
+        changelog=tuple(reversed(changelog)),
+        unannotated=unannotated,
+        agreement=agreement_paragraph(report, open_items),
+        chart=CHART,
+    )
+    (staging / CARD).write_text(render_card(facts), encoding="utf-8")
+    if rows["sentences"]["train"] and rows["sentences"]["test"]:
+        reproduce = f"kinews baseline dist/{folder_name(version)}"
+        section = "\n".join(markdown_section(run_baseline(staging), reproduce))
+        facts = CardFacts(**{**facts.__dict__, "baseline": section})
+        (staging / CARD).write_text(render_card(facts), encoding="utf-8")
+    # Each file is hashed once: the data, chart, guidelines and card for croissant.json, then
+    # the rest.
+    files = checksums(staging)
+    (staging / CROISSANT).write_text(
+        render_croissant(
+            dataset=dataset,
+            version=version,
+            date=date,
+            license=card_license(facts),
+            citation=bibtex(dataset, version, date),
+            scheme=scheme,
+            configs=features,
+            present={c: list(num_bytes[c]) for c in CONFIGS},
+            files=files,
+            annotation=facts.annotation,
+            guidelines_version=facts.guidelines_version,
+        ),
+        encoding="utf-8",
+    )
+    files = add_checksums(staging, files, CROISSANT)
+    write_checksums(staging, files)
+    return add_checksums(staging, files, CHECKSUMS)
+
+
+def _examples(rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """The first row of each config, for the card."""
+    return {
+        config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
+        for config in CONFIGS
+        if any(rows[config][split] for split in SPLITS)
+    }
