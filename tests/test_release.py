@@ -13,7 +13,7 @@ import datasets.config
 import mlcroissant as mlc
 import pytest
 import yaml
-from datasets import load_dataset
+from datasets import load_dataset, load_dataset_builder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +110,12 @@ def test_every_config_loads_offline_with_its_features_and_the_card_split_sizes(
         info = next(i for i in header["dataset_info"] if i["config_name"] == config)
         assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
             split: len(loaded[split]) for split in loaded
+        }
+        # The byte counts are the ones `datasets` computes when it prepares the release.
+        builder = load_dataset_builder(str(release), config, cache_dir=offline())
+        builder.download_and_prepare()
+        assert {s["name"]: s["num_bytes"] for s in info["splits"]} == {
+            name: split.num_bytes for name, split in builder.info.splits.items()
         }
         assert loaded["train"].features == features_of(config, scheme)
     sentences = load_dataset(str(release), "sentences", cache_dir=offline())["train"]

@@ -11,8 +11,10 @@ time, so the same inputs give the same bytes.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,10 +105,15 @@ def describe(
         chart=CHART,
     )
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
+    # The split sizes in bytes as `datasets` computes them when it prepares the folder (they
+    # differ from the Arrow tables' own sizes), so the card states what a loader will record.
+    measured = _prepared_num_bytes(staging, [c for c in CONFIGS if num_bytes[c]])
+    facts = replace(facts, num_bytes={**facts.num_bytes, **measured})
+    (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     if rows["sentences"]["train"] and rows["sentences"]["test"]:
         reproduce = f"kinews baseline dist/{folder_name(version)}"
         section = "\n".join(markdown_section(run_baseline(staging), reproduce))
-        facts = CardFacts(**{**facts.__dict__, "baseline": section})
+        facts = replace(facts, baseline=section)
         (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     # Each file is hashed once: the data, chart, guidelines and card for croissant.json, then
     # the rest.
@@ -130,6 +137,20 @@ def describe(
     files = add_checksums(staging, files, CROISSANT)
     write_checksums(staging, files)
     return add_checksums(staging, files, CHECKSUMS)
+
+
+def _prepared_num_bytes(staging: Path, configs: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Each config's split sizes as `datasets` records them after preparing the release."""
+    from datasets import disable_progress_bars, load_dataset_builder
+
+    disable_progress_bars()
+    sizes = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for config in configs:
+            builder = load_dataset_builder(str(staging), config, cache_dir=cache)
+            builder.download_and_prepare()
+            sizes[config] = {name: split.num_bytes for name, split in builder.info.splits.items()}
+    return sizes
 
 
 def _examples(rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
