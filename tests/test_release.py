@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from conftest import REPO, SEED_ID, tree
 from kinews.dataset import load_dataset_declaration
 from kinews.records import Document, Span
+from kinews.release.build import current_version
 from kinews.release.card import NOT_MEASURED, CardFacts, ChangelogEntry, render_card
 from kinews.release.configs import CONFIGS, features_of
 from kinews.release.datasheet import annotation_facts
@@ -433,15 +434,17 @@ def repository_root(tmp_path: Path, *, records: bool = True) -> Path:
 
 def test_the_repositorys_own_release_is_recorded_and_rebuilds_to_its_checksums(tmp_path, kinews):
     root = repository_root(tmp_path)
-    assert (root / "releases" / "0.1.0.json").exists(), "run `make dataset` and commit releases/"
+    version = current_version(root)
+    record = root / "releases" / f"{version}.json"
+    assert record.exists(), "run `make dataset` and commit releases/"
     before = tree(root)
     result = kinews("build", "--root", root, "--out", tmp_path / "dist")
     assert result.exit_code == 0, (
-        "the committed record of 0.1.0 no longer matches what the repository builds; while 0.1.0 "
-        "is unpublished, delete releases/0.1.0.json and releases/splits.jsonl and re-run "
-        f"`make dataset`:\n{result.output}"
+        f"the committed record of {version} no longer matches what the repository builds; while "
+        f"{version} is unpublished, delete {record.relative_to(root)} and its lines in "
+        f"releases/splits.jsonl and re-run `make dataset`:\n{result.output}"
     )
-    assert "reproduced the recorded release 0.1.0" in result.output
+    assert f"reproduced the recorded release {version}" in result.output
     assert tree(root) == before
 
 
