@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kinews.release.baseline import run_baseline
+from kinews.release.baseline import run_baseline, table
+from kinews.release.card import NO_BASELINE
 from kinews.release.splits import assign_split
 
 SENTENCE = "Anna Schmidt arbeitet bei Siemens in Berlin und nutzt KI."
@@ -127,3 +128,20 @@ def test_a_folder_that_is_not_a_release_is_a_located_error(tmp_path, kinews):
     result = kinews("baseline", tmp_path)
     assert result.exit_code == 1
     assert "baseline-no-release" in result.output and str(tmp_path) in result.output
+
+
+def test_the_card_reports_exactly_what_kinews_baseline_reproduces(empty_root, tmp_path, kinews):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    release = make_release(empty_root, tmp_path, kinews, docs)
+    card = (release / "README.md").read_text("utf-8")
+    section = card.split("## Baseline\n", 1)[1].split("\n## ", 1)[0]
+    assert "\n".join(table(run_baseline(release))) in section
+    assert "`kinews baseline dist/kinews-0.1.0`" in section
+
+
+def test_a_release_without_a_test_split_says_the_baseline_was_not_measured(
+    empty_root, tmp_path, kinews
+):
+    release = make_release(empty_root, tmp_path, kinews, same_sentences(3, "train"))
+    card = (release / "README.md").read_text("utf-8")
+    assert NO_BASELINE in card.split("## Baseline\n", 1)[1].split("\n## ", 1)[0]
