@@ -469,7 +469,7 @@ def test_a_broken_pseudonym_map_stops_the_import_and_is_left_as_it_is(
     german_root, tmp_path, kinews, content, message
 ):
     local = german_root / PSEUDONYMS_FILE
-    local.parent.mkdir()
+    local.parent.mkdir(exist_ok=True)  # the root lock lives there too
     if content is None:
         local.mkdir()
     else:

@@ -32,6 +32,7 @@ from typing import Any
 
 from kinews.adjudication.agreement import layers_by_document
 from kinews.errors import KinewsError
+from kinews.lock import root_lock
 from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,
@@ -193,7 +194,11 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
     """
     if min_agree < 1:
         raise ValueError("min_agree must be at least 1")
-    now = now or _utc_now()
+    with root_lock(root, "adjudicate"):
+        return _adjudicate(root, min_agree, now or _utc_now())
+
+
+def _adjudicate(root: Path, min_agree: int, now: str) -> AdjudicationReport:
     gold_name = str(GOLD_FILE)
     # A generated record goes stale when its document changes; it is regenerated below.
     checked = load_valid(

@@ -23,6 +23,7 @@ from kinews.errors import KinewsError, Problem
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.pseudonyms import Pseudonyms
+from kinews.lock import root_lock
 from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,
@@ -311,6 +312,20 @@ def import_export(
 
 
 def _convert_and_write(
+    root: Path,
+    tasks: list[dict[str, Any]],
+    origin: dict[str, Any],
+    options: labelstudio.Options,
+    emails: dict[int, str],
+    path: Path,
+    prune: bool,
+    source: str,
+) -> PullReport:
+    with root_lock(root, f"ls {'pull' if origin.get('project') else 'import'}"):
+        return _convert_and_write_locked(root, tasks, origin, options, emails, path, prune, source)
+
+
+def _convert_and_write_locked(
     root: Path,
     tasks: list[dict[str, Any]],
     origin: dict[str, Any],
