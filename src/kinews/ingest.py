@@ -94,12 +94,12 @@ def read_articles(paths: Iterable[Path], overrides: Mapping[str, str | None]) ->
 def _expand(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
+        if not path.exists():
+            raise KinewsError.single("input-missing", "no such file or folder", file=str(path))
         if path.is_dir():
             files += sorted(p for p in path.iterdir() if p.suffix in (".txt", ".jsonl"))
         elif path.suffix in (".txt", ".jsonl"):
             files.append(path)
-        elif not path.exists():
-            raise KinewsError.single("input-missing", "no such file or folder", file=str(path))
         else:
             raise KinewsError.single(
                 "input-unsupported", "only .txt and .jsonl articles can be ingested", file=str(path)

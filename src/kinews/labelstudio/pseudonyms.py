@@ -33,7 +33,7 @@ class Pseudonyms:
             return cls(path, {})
         try:
             mapping = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
             raise KinewsError.single(
                 "ls-pseudonyms-invalid", f"unreadable pseudonym map: {err}", file=str(path)
             ) from err
