@@ -50,9 +50,14 @@ def kinews() -> Callable[..., object]:
 
 
 def tree(path: Path) -> dict[str, bytes]:
-    """Every file under path with its bytes: to show that a failed run wrote nothing."""
+    """Every file under path with its bytes: to show that a failed run wrote nothing.
+
+    The root lock (`.kinews-local/lock*`) is not data: a command takes it even when it refuses.
+    """
     if not path.exists():
         return {}
     return {
-        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and not (p.parent.name == ".kinews-local" and p.name.startswith("lock"))
     }

@@ -306,6 +306,57 @@ def test_a_malformed_resolution_is_refused_with_its_line_and_nothing_is_written(
     assert tree(root) == before
 
 
+def test_an_adjudicators_comment_is_kept_on_re_running_and_when_the_item_reopens(root):
+    two_annotators(root)
+    adjudicate(root, 2, now=NOW)
+    ki, muenchen = worklist(root)
+    ki["comment"] = "KI: TECH per D7? ask the lead"
+    muenchen["accept"], muenchen["comment"] = [1], "the city, not the club"
+    save_worklist(root, [ki, muenchen])
+    adjudicate(root, 2, now=LATER)
+    assert [(i["accept"], i.get("comment")) for i in worklist(root)] == [
+        (None, "KI: TECH per D7? ask the lead"),
+        ([1], "the city, not the club"),
+    ]
+    annotate(  # München changes: the item reopens, and the comment stays with its region
+        root,
+        record(root, "annotator-01", BUNDESREGIERUNG, KI, BERLIN, MUENCHEN),
+        record(root, "annotator-02", BUNDESREGIERUNG, BERLIN, (45, 52, "MISC")),
+    )
+    adjudicate(root, 2, now="2027-01-01T00:00:00Z")
+    assert [(i["accept"], i.get("comment")) for i in worklist(root)] == [
+        (None, "KI: TECH per D7? ask the lead"),
+        (None, "the city, not the club"),
+    ]
+
+
+def test_two_items_for_one_region_that_disagree_are_refused_and_nothing_is_written(root):
+    two_annotators(root)
+    adjudicate(root, 2, now=NOW)
+    ki, muenchen = worklist(root)
+    save_worklist(root, [ki, dict(muenchen, accept=[1]), dict(muenchen, accept=[2])])
+    before = tree(root)
+    with pytest.raises(KinewsError) as caught:
+        adjudicate(root, 2, now=LATER)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.line, problem.doc_id) == ("worklist-conflict", 3, "d1")
+    assert "repeats line 2" in problem.message
+    assert tree(root) == before
+
+
+def test_a_resolution_whose_doc_id_matches_no_adjudicated_document_is_refused(root):
+    two_annotators(root)
+    adjudicate(root, 2, now=NOW)
+    ki, muenchen = worklist(root)
+    save_worklist(root, [ki, dict(muenchen, doc_id="d7", accept=[1])])  # a typo of d1
+    before = tree(root)
+    with pytest.raises(KinewsError) as caught:
+        adjudicate(root, 2, now=LATER)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.line, problem.doc_id) == ("worklist-orphan", 2, "d7")
+    assert tree(root) == before
+
+
 def test_the_build_releases_the_adjudicated_gold(root, kinews):
     two_annotators(root)
     assert (

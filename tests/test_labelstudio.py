@@ -469,7 +469,7 @@ def test_a_broken_pseudonym_map_stops_the_import_and_is_left_as_it_is(
     german_root, tmp_path, kinews, content, message
 ):
     local = german_root / PSEUDONYMS_FILE
-    local.parent.mkdir()
+    local.parent.mkdir(exist_ok=True)  # the root lock lives there too
     if content is None:
         local.mkdir()
     else:
@@ -487,6 +487,78 @@ def test_a_broken_pseudonym_map_stops_the_import_and_is_left_as_it_is(
     assert result.exit_code == 1
     assert f"{local} ls-pseudonyms-invalid: {message}" in result.output
     assert tree(german_root) == before  # the map is not repaired, no record names anyone
+
+
+# --- Whose records a file holds, and one person one pseudonym ------------------------------------
+
+
+def write_export(path: Path, *annotations: dict, project: int | None = None) -> Path:
+    text = unicodedata.normalize("NFC", GERMAN)
+    task = {"id": 1, "data": {"doc_id": "de-1", "text": text}, "annotations": list(annotations)}
+    if project is not None:
+        task["project"] = project
+    path.write_text(json.dumps([task], ensure_ascii=False), "utf-8")
+    return path
+
+
+def by(user: int | dict, annotation: dict) -> dict:
+    return dict(annotation, completed_by=user)
+
+
+def test_two_exports_whose_names_slug_alike_never_share_a_file(german_root, tmp_path, kinews):
+    first = write_export(tmp_path / "export (1).json", by(1, zurich_annotation(5)))
+    second = write_export(tmp_path / "export-1.json", by(2, zurich_annotation(5)))
+    assert kinews("ls", "import", first, "--root", german_root).exit_code == 0
+    target = german_root / "annotations" / "ls-import-export-1.jsonl"
+    before = tree(german_root)
+    result = kinews("ls", "import", second, "--root", german_root)
+    assert result.exit_code == 1, result.output
+    assert (
+        "annotations/ls-import-export-1.jsonl ls-file-foreign: holds 1 record(s) of the export "
+        "'export (1).json', not of the export 'export-1.json'"
+    ) in result.output
+    assert tree(german_root) == before
+    [record] = records(target)
+    assert record["origin"]["export"] == "export (1).json"
+
+
+def test_a_new_annotator_never_gets_a_pseudonym_the_roots_records_already_use(
+    german_root, tmp_path, kinews
+):
+    # A clone: annotations/ holds annotator-01's record, the local map did not come along.
+    write_export(tmp_path / "a.json", by(1, zurich_annotation(5)))
+    assert kinews("ls", "import", tmp_path / "a.json", "--root", german_root).exit_code == 0
+    (german_root / PSEUDONYMS_FILE).unlink()
+    write_export(
+        tmp_path / "b.json", by({"id": 7, "email": "ben@example.org"}, zurich_annotation(6))
+    )
+    assert kinews("ls", "import", tmp_path / "b.json", "--root", german_root).exit_code == 0
+    [record] = records(german_root / "annotations" / "ls-import-b.jsonl")
+    assert record["annotator"] == "annotator-02"
+
+
+def test_an_annotation_arriving_twice_is_one_record_and_one_person_keeps_one_pseudonym(
+    german_root, tmp_path, kinews
+):
+    # First with the user's e-mail (as `ls pull` sees it), then in the project's JSON export,
+    # which names users by their Label Studio id only, with one annotation more.
+    anna = {"id": 9, "email": "anna@example.org"}
+    write_export(tmp_path / "pulled.json", by(anna, zurich_annotation(5)), project=3)
+    assert kinews("ls", "import", tmp_path / "pulled.json", "--root", german_root).exit_code == 0
+    export = write_export(
+        tmp_path / "project-3-at-2026.json",
+        by(9, zurich_annotation(5)),
+        by(9, dict(zurich_annotation(8), result=[])),
+        project=3,
+    )
+    result = kinews("ls", "import", export, "--root", german_root)
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output and "1 skipped (1 already in the root)" in result.output
+    assert "skipped de-1 task 1 annotation 5: already in annotations/ls-import-pulled.jsonl:1" in (
+        result.output
+    )
+    [new] = records(german_root / "annotations" / "ls-import-project-3-at-2026.jsonl")
+    assert (new["origin"]["annotation"], new["annotator"]) == (8, "annotator-01")
 
 
 # --- The gazetteer behind `push --predictions` ---------------------------------------------------

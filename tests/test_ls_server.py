@@ -443,6 +443,26 @@ def test_edited_annotations_update_deleted_ones_are_reported_cancelled_ones_skip
     assert deleted.id not in {r["origin"]["annotation"] for r in pulled(root, title)}
 
 
+def test_a_pull_never_touches_a_file_of_another_project_whose_title_slugs_alike(
+    client, root, title, kinews
+):
+    other = title.replace("kinews test", "Kinews Test") + "!"  # the same file name, ls-kinews-…
+    for project in (title, other):
+        assert kinews("ls", "push", "--project", project, "--root", root).exit_code == 0
+    annotate(client, title)
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    [path] = (root / "annotations").glob("ls-*.jsonl")
+    assert {r["origin"]["server"] for r in pulled(root, title)} == {os.environ["LABEL_STUDIO_URL"]}
+    before = tree(root)
+    result = kinews("ls", "pull", "--project", other, "--prune", "--root", root)
+    assert result.exit_code == 1, result.output
+    assert f"{path.relative_to(root)} ls-file-foreign: holds 6 record(s) of project" in (
+        result.output
+    )
+    assert "deleted on the server" not in result.output
+    assert tree(root) == before
+
+
 def test_a_span_that_does_not_fit_the_corpus_text_stops_the_pull(client, root, title, kinews):
     assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
     task = tasks_by_doc(client, title)["de-emoji"]

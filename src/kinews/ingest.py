@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from kinews.errors import KinewsError, Problem
+from kinews.lock import root_lock
 from kinews.records import (
     DOCUMENTS_FILE,
     Document,
@@ -93,12 +94,12 @@ def read_articles(paths: Iterable[Path], overrides: Mapping[str, str | None]) ->
 def _expand(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
+        if not path.exists():
+            raise KinewsError.single("input-missing", "no such file or folder", file=str(path))
         if path.is_dir():
             files += sorted(p for p in path.iterdir() if p.suffix in (".txt", ".jsonl"))
         elif path.suffix in (".txt", ".jsonl"):
             files.append(path)
-        elif not path.exists():
-            raise KinewsError.single("input-missing", "no such file or folder", file=str(path))
         else:
             raise KinewsError.single(
                 "input-unsupported", "only .txt and .jsonl articles can be ingested", file=str(path)
@@ -201,8 +202,14 @@ def ingest(root: Path, articles: list[Article], *, replace_changed: bool = False
     """Merge articles into corpus/documents.jsonl (sorted by id, atomic).
 
     Raises KinewsError when an article's text differs from the corpus text under its id and
-    `replace_changed` is not set; nothing is written then.
+    `replace_changed` is not set, or (`root-locked`) when another command writes into the root;
+    nothing is written then.
     """
+    with root_lock(root, "ingest"):
+        return _merge(root, articles, replace_changed)
+
+
+def _merge(root: Path, articles: list[Article], replace_changed: bool) -> IngestReport:
     corpus = {located.doc.id: located.doc for located in load_documents(root)}
     by_sha = {doc.sha256: doc.id for doc in corpus.values()}
     report = IngestReport()

@@ -229,6 +229,8 @@ def parse_json_line(line: str) -> Any:
         value = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise ValueError(f"line is not valid JSON: {err.msg} (column {err.colno})") from None
+    except RecursionError:  # no kinews record nests more than a few levels
+        raise ValueError("line is not valid JSON for kinews: nested too deeply") from None
     if "\\u" in line and _has_lone_surrogate(value):
         raise ValueError("line is not valid JSON: a \\u escape is an unpaired surrogate")
     return value

@@ -36,6 +36,7 @@ class Item:
     end: int
     candidates: tuple[Candidate, ...]
     accept: tuple[int, ...] | None = None  # None: open
+    comment: str | None = None  # the adjudicator's own words; kept across re-runs
 
     def key(self) -> tuple[Any, ...]:
         """What a resolution was made on: the same key means the same decision applies."""
@@ -71,6 +72,8 @@ def item_to_json(item: Item) -> dict[str, Any]:
             for c in item.candidates
         ],
         "accept": None if item.accept is None else list(item.accept),
+        # Written only when there is one, so worklists without comments keep their bytes.
+        **({} if item.comment is None else {"comment": item.comment}),
     }
 
 
@@ -110,7 +113,10 @@ def read_worklist_lines(root: Path) -> list[tuple[int, Item]]:
 
 
 def item_from_json(obj: Any) -> Item:
-    """One worklist line as an Item. Raises ValueError, KeyError or TypeError on bad content."""
+    """One worklist line as an Item. Raises ValueError, KeyError or TypeError on bad content.
+
+    An item is resolved by its `accept`; the adjudicator may add a `comment` (a string).
+    """
     if not isinstance(obj, dict):
         raise ValueError("line is not a JSON object")
     candidates = []
@@ -123,6 +129,9 @@ def item_from_json(obj: Any) -> Item:
     accept = obj["accept"]
     if accept is not None:
         accept = _check_accept(accept, candidates)
+    comment = obj.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ValueError("`comment` must be a string or null")
     return Item(
         str(obj["doc_id"]),
         str(obj["doc_sha256"]),
@@ -130,6 +139,7 @@ def item_from_json(obj: Any) -> Item:
         int(obj["end"]),
         tuple(candidates),
         accept,
+        comment,
     )
 
 

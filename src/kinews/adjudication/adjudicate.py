@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from kinews.adjudication.agreement import layers_by_document
-from kinews.errors import KinewsError
+from kinews.errors import KinewsError, Problem
+from kinews.lock import root_lock
 from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,
@@ -41,7 +42,7 @@ from kinews.records import (
     write_atomic,
 )
 from kinews.validate import load_valid
-from kinews.worklist import WORKLIST_FILE, Candidate, Item, item_to_json, read_worklist
+from kinews.worklist import WORKLIST_FILE, Candidate, Item, item_to_json, read_worklist_lines
 
 GOLD_FILE = ANNOTATIONS_DIR / "gold-adjudicated.jsonl"
 TOOL = "kinews-adjudicate"
@@ -193,7 +194,11 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
     """
     if min_agree < 1:
         raise ValueError("min_agree must be at least 1")
-    now = now or _utc_now()
+    with root_lock(root, "adjudicate"):
+        return _adjudicate(root, min_agree, now or _utc_now())
+
+
+def _adjudicate(root: Path, min_agree: int, now: str) -> AdjudicationReport:
     gold_name = str(GOLD_FILE)
     # A generated record goes stale when its document changes; it is regenerated below.
     checked = load_valid(
@@ -211,8 +216,9 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
     kept = [ann for ann in previous if _edited(ann)]
     generated = {ann.doc_id: ann for ann in previous if not _edited(ann)}
     edited_docs = {ann.doc_id for ann in kept}
-    old_items = read_worklist(root)
-    resolutions = {item.key(): item.accept for item in old_items if item.accept is not None}
+    old_lines = read_worklist_lines(root)
+    old_items = [item for _, item in old_lines]
+    resolutions = _resolutions(old_lines)
 
     written: list[Annotation] = [_mark_edited(ann) for ann in kept]
     items: list[Item] = []
@@ -228,6 +234,7 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
         written.append(
             _gold_record(documents[doc_id], result, min_agree, generated.get(doc_id), now)
         )
+    items = _keep_comments(items, old_items)
     used = {item.key() for item in items}
     adjudicated = {ann.doc_id for ann in written} - edited_docs
     reopened = [
@@ -235,6 +242,7 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
         for item in old_items
         if item.accept is not None and item.doc_id in adjudicated and item.key() not in used
     ]
+    _refuse_orphans(old_lines, items, adjudicated, edited_docs)
     written.sort(key=lambda ann: ann.doc_id)
     changed = _write_if_changed(root / GOLD_FILE, "".join(dumps(a) + "\n" for a in written))
     lines = "".join(
@@ -253,6 +261,82 @@ def adjudicate(root: Path, min_agree: int = 2, now: str | None = None) -> Adjudi
         removed=tuple(sorted(set(generated) - adjudicated)),
         changed=changed,
     )
+
+
+def _resolutions(lines: list[tuple[int, Item]]) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """Item key -> accepted candidates. Raises KinewsError (`worklist-conflict`) when two items
+    for one region with the same candidates say different things: neither may silently win."""
+    first: dict[tuple[Any, ...], tuple[int, Item]] = {}
+    problems = []
+    for line, item in lines:
+        seen = first.setdefault(item.key(), (line, item))
+        if seen[1] is item:
+            continue
+        earlier_line, earlier = seen
+        if (earlier.accept, earlier.comment) != (item.accept, item.comment):
+            problems.append(
+                Problem(
+                    str(WORKLIST_FILE),
+                    line,
+                    item.doc_id,
+                    None,
+                    "worklist-conflict",
+                    f"item {item.start}-{item.end} repeats line {earlier_line} with a different "
+                    "`accept` or `comment`; keep one of the two lines",
+                )
+            )
+    if problems:
+        raise KinewsError(problems)
+    return {key: item.accept for key, (_, item) in first.items() if item.accept is not None}
+
+
+def _keep_comments(items: list[Item], old_items: list[Item]) -> list[Item]:
+    """The new items with the comments written on the old ones: on the item with the same
+    candidates, else (the candidates changed, the item reopens) on the same region."""
+    by_key = {item.key(): item.comment for item in old_items if item.comment is not None}
+    by_region = {
+        (item.doc_id, item.start, item.end): item.comment
+        for item in old_items
+        if item.comment is not None
+    }
+    return [
+        replace(
+            item,
+            comment=by_key.get(item.key(), by_region.get((item.doc_id, item.start, item.end))),
+        )
+        for item in items
+    ]
+
+
+def _refuse_orphans(
+    old_lines: list[tuple[int, Item]],
+    items: list[Item],
+    adjudicated: set[str],
+    edited_docs: set[str],
+) -> None:
+    """Raises KinewsError (`worklist-orphan`) for a resolved or commented item that this run
+    would drop without a word: its document is not adjudicated (a mistyped `doc_id`, a document
+    with a gold record of its own, or too few annotators now) and its comment has no new item."""
+    regions = {(i.doc_id, i.start, i.end) for i in items if i.comment is not None}
+    problems = [
+        Problem(
+            str(WORKLIST_FILE),
+            line,
+            item.doc_id,
+            None,
+            "worklist-orphan",
+            f"item {item.start}-{item.end} is resolved or commented, but document "
+            f"{item.doc_id!r} is not adjudicated (no such document, a gold record of its own, "
+            "or fewer than two annotators); correct its doc_id or delete the line",
+        )
+        for line, item in old_lines
+        if (item.accept is not None or item.comment is not None)
+        and item.doc_id not in adjudicated
+        and item.doc_id not in edited_docs
+        and (item.doc_id, item.start, item.end) not in regions
+    ]
+    if problems:
+        raise KinewsError(problems)
 
 
 def _utc_now() -> str:

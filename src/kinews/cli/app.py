@@ -102,10 +102,12 @@ def build(
     root: Root = Path("."),
 ) -> None:
     """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
+    from kinews.lock import root_lock
     from kinews.release.build import build as run
     from kinews.release.build import current_version
 
-    release = run(root, version or current_version(root), out_dir, date=date)
+    with root_lock(root, "build"):  # it records the release in releases/ and CHANGELOG.md
+        release = run(root, version or current_version(root), out_dir, date=date)
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "

@@ -111,6 +111,8 @@ def _print_pull(report) -> None:
     for where in report.deleted:
         state = "pruned" if report.pruned else "kept locally (--prune removes it)"
         out.print(f"deleted on the server: {where}, {state}", markup=False)
+    for where, there in report.elsewhere:
+        out.print(f"skipped {where}: {there}", markup=False)
     skipped = sum(n for _, n in report.skipped)
     reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped)
     out.print(

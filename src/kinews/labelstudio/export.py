@@ -126,9 +126,10 @@ def read_export(path: Path) -> list[dict[str, Any]]:
     """
     try:
         raw = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else err
         raise KinewsError.single(
-            "ls-export-invalid", f"not a JSON export: {err}", file=str(path)
+            "ls-export-invalid", f"not a JSON export: {reason}", file=str(path)
         ) from err
     items = raw if isinstance(raw, list) else [raw]
     if not all(isinstance(item, dict) for item in items):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from kinews.errors import KinewsError
@@ -22,6 +23,7 @@ class Pseudonyms:
 
     def __init__(self, path: Path, mapping: dict[str, str]):
         self.path, self.mapping, self._saved = path, mapping, dict(mapping)
+        self._taken: set[str] = set()
 
     @classmethod
     def load(cls, root: Path) -> Pseudonyms:
@@ -31,7 +33,7 @@ class Pseudonyms:
             return cls(path, {})
         try:
             mapping = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
             raise KinewsError.single(
                 "ls-pseudonyms-invalid", f"unreadable pseudonym map: {err}", file=str(path)
             ) from err
@@ -44,7 +46,10 @@ class Pseudonyms:
                 "expected an object mapping identities to annotator-NN",
                 file=str(path),
             )
-        shared = sorted({p for p in mapping.values() if list(mapping.values()).count(p) > 1})
+        # One person may be known by an e-mail and by their Label Studio user id (an export
+        # names no e-mails); two e-mails under one pseudonym are two people merged.
+        emails = [p for k, p in mapping.items() if "@" in k]
+        shared = sorted({p for p in emails if emails.count(p) > 1})
         if shared:
             # Two people under one pseudonym would merge their annotations without a word.
             raise KinewsError.single(
@@ -54,10 +59,20 @@ class Pseudonyms:
             )
         return cls(path, mapping)
 
+    def reserve(self, names: Iterable[str]) -> None:
+        """Pseudonyms the root's records already use: a new identity never gets one of them
+        (on a clone without the map, `annotator-01` may already be someone in annotations/)."""
+        self._taken.update(n for n in names if _PSEUDONYM.fullmatch(n))
+
+    def adopt(self, identity: str, pseudonym: str) -> None:
+        """Give the identity the pseudonym a record of its own annotation already names."""
+        self.mapping.setdefault(identity, pseudonym)
+
     def assign(self, identity: str) -> str:
-        """The identity's pseudonym; a new identity gets the next free number."""
+        """The identity's pseudonym; a new identity gets the next number no one uses."""
         if identity not in self.mapping:
-            numbers = [int(p.rsplit("-", 1)[1]) for p in self.mapping.values()]
+            used = {*self.mapping.values(), *self._taken}
+            numbers = [int(p.rsplit("-", 1)[1]) for p in used]
             self.mapping[identity] = f"annotator-{max(numbers, default=0) + 1:02d}"
         return self.mapping[identity]
 

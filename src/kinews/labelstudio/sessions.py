@@ -15,14 +15,24 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
+from kinews.labelstudio.provenance import (
+    Source,
+    annotation_key,
+    check_owner,
+    known_annotations,
+    pseudonym_clash,
+    same_server,
+    server_id,
+)
 from kinews.labelstudio.pseudonyms import Pseudonyms
+from kinews.lock import root_lock
 from kinews.records import (
     ANNOTATIONS_DIR,
     Annotation,
@@ -268,6 +278,7 @@ class PullReport:
     pruned: bool
     skipped: tuple[tuple[str, int], ...]  # (reason, count)
     written: bool
+    elsewhere: tuple[tuple[str, str], ...] = ()  # (annotation, where its record already is)
 
 
 def pull(
@@ -278,10 +289,13 @@ def pull(
     drafts: bool = False,
     prune: bool = False,
     out: Path | None = None,
+    server: str | None = None,
 ) -> PullReport:
     """Convert every annotation of the project into records in annotations/ls-<title>.jsonl.
 
-    Raises KinewsError (nothing written) naming each task, annotation and span that does not fit.
+    `server` is the URL the records name as their source (default: LABEL_STUDIO_URL).
+    Raises KinewsError (nothing written) naming each task, annotation and span that does not
+    fit, or (`ls-file-foreign`) when the file holds records of another project or server.
     """
     project = find_project(client, title)
     if project is None:
@@ -291,11 +305,14 @@ def pull(
         emails = {u.id: u.email for u in client.users.list()}
     tasks = list_tasks(client, project.id)
     options = labelstudio.Options(drafts=drafts)
-    origin = {"version": version, "project": project.id}
+    url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
+    origin = {"version": version, "server": url, "project": project.id}
     path = out or root / ANNOTATIONS_DIR / f"ls-{_slug(title)}.jsonl"
-    return _convert_and_write(
-        root, tasks, origin, options, emails, path, prune, f"project {project.id}"
-    )
+    owner = Source(server=url, project=project.id)
+    with root_lock(root, "ls pull"):
+        return _convert_and_write(
+            root, tasks, origin, options, emails, path, prune, f"project {project.id}", owner
+        )
 
 
 def import_export(
@@ -303,11 +320,16 @@ def import_export(
 ) -> PullReport:
     """Convert an export file of the Label Studio UI into records, as `pull` does.
 
-    Raises KinewsError (nothing written) naming each task, annotation and span that does not fit.
+    Raises KinewsError (nothing written) naming each task, annotation and span that does not
+    fit, or (`ls-file-foreign`) when the file holds records of another export.
     """
     tasks = labelstudio.read_export(export)
     path = out or root / ANNOTATIONS_DIR / f"ls-import-{_slug(export.stem)}.jsonl"
-    return _convert_and_write(root, tasks, {"version": None}, options, {}, path, False, str(export))
+    origin = {"version": None, "export": export.name}
+    with root_lock(root, "ls import"):
+        return _convert_and_write(
+            root, tasks, origin, options, {}, path, False, str(export), Source(export=export.name)
+        )
 
 
 def _convert_and_write(
@@ -319,22 +341,46 @@ def _convert_and_write(
     path: Path,
     prune: bool,
     source: str,
+    owner: Source,
 ) -> PullReport:
     scheme = load_scheme(root)
     docs = {d.doc.id: d.doc for d in load_documents(root)}
     pseudonyms = Pseudonyms.load(root)
+    display = _display(root, path)
+    old = _read_records(root, path)
+    check_owner(list(old.values()), owner, display)
+    known, annotators = known_annotations(root)
+    pseudonyms.reserve(annotators)
 
-    def annotator(item: dict[str, Any]) -> str:
+    def identity(item: dict[str, Any]) -> str:
         user = item.get("completed_by", item.get("user"))
         if isinstance(user, dict):
             user = user.get("email") or user.get("id")
         if isinstance(user, int) and not isinstance(user, bool):
             user = emails.get(user, f"label-studio-user-{user}")
-        return pseudonyms.assign(str(user) if user else "unknown")
+        return str(user) if user else "unknown"
 
-    conversion = labelstudio.convert_tasks(tasks, docs, scheme, annotator, origin, options, source)
-    old = _read_records(root, path)
-    fresh = {_key(r): r for r in conversion.records}
+    conversion = labelstudio.convert_tasks(tasks, docs, scheme, identity, origin, options, source)
+    # The same annotation already in the root (pulled, or imported from another export) keeps
+    # its record there, and its annotator the pseudonym that record names.
+    elsewhere: list[tuple[str, str]] = []
+    converted: list[Annotation] = []
+    clashes = []
+    for record in conversion.records:
+        same = [k for k in known.get(annotation_key(record), ()) if same_server(k.record, owner)]
+        for k in same:
+            mapped = pseudonyms.mapping.get(record.annotator)
+            if mapped is not None and mapped != k.record.annotator:
+                clashes.append(pseudonym_clash(mapped, k))
+            pseudonyms.adopt(record.annotator, k.record.annotator)
+        other = next((k for k in same if k.file != display), None)
+        if other is not None:
+            elsewhere.append((_describe(record), f"already in {other.file}:{other.line}"))
+            continue
+        converted.append(replace(record, annotator=pseudonyms.assign(record.annotator)))
+    if clashes:
+        raise KinewsError(clashes)
+    fresh = {_key(r): r for r in converted}
     kept = {k: r for k, r in old.items() if k not in fresh}
     deleted = tuple(sorted(_describe(r) for r in kept.values()))
     merged = list(fresh.values()) + ([] if prune else list(kept.values()))
@@ -344,6 +390,8 @@ def _convert_and_write(
     written = path.read_bytes() != content if path.exists() else bool(merged)
     if written:
         write_atomic(path, content)
+    skipped = [reason for _, reason in conversion.skipped]
+    skipped += ["already in the root" for _ in elsewhere]
     return PullReport(
         path=path,
         new=sum(k not in old for k in fresh),
@@ -351,9 +399,17 @@ def _convert_and_write(
         unchanged=sum(k in old and old[k] == r for k, r in fresh.items()),
         deleted=deleted,
         pruned=prune,
-        skipped=tuple(sorted(Counter(reason for _, reason in conversion.skipped).items())),
+        skipped=tuple(sorted(Counter(skipped).items())),
         written=written,
+        elsewhere=tuple(elsewhere),
     )
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _key(record: Annotation) -> tuple[str, ...]:

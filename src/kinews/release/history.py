@@ -90,7 +90,7 @@ def load_records(root: Path) -> dict[str, ReleaseRecord]:
             raw = json.loads(path.read_text("utf-8"))
             raw["documents"] = {k: DocumentEntry(**v) for k, v in raw["documents"].items()}
             record = ReleaseRecord(**raw)
-        except (ValueError, TypeError, KeyError, AttributeError) as err:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
             raise KinewsError.single(
                 "release-record-invalid", f"not a release record: {err}", file=name
             ) from None

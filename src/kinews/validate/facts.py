@@ -192,6 +192,9 @@ def span_facts(
     inside = (start >= 0) & (start < end) & (end <= length)
     # One slice per span, one character wider on each side: the span and its neighbours.
     first = pl.max_horizontal(start - 1, pl.lit(0, pl.Int64))
+    # polars computes a slice for every row, `inside` or not, and refuses a negative length:
+    # a span with start > end (`span-empty`) must not end the check of every other one.
+    zero = pl.lit(0, pl.Int64)
     facts = (
         spans.with_columns(doc_row=records["doc_row"].gather(spans["record"]))
         .lazy()
@@ -200,11 +203,17 @@ def span_facts(
             doc_length=pl.lit(texts.str.len_chars().cast(pl.Int64)).gather(doc_row),
         )
         .with_columns(
-            wide=pl.when(inside).then(pl.col("doc_text").str.slice(first, end + 1 - first)),
+            wide=pl.when(inside).then(
+                pl.col("doc_text").str.slice(first, pl.max_horizontal(end + 1 - first, zero))
+            ),
             lead=start > 0,
             trail=(end < length).fill_null(False),
         )
-        .with_columns(actual=pl.col("wide").str.slice(pl.col("lead").cast(pl.Int64), end - start))
+        .with_columns(
+            actual=pl.col("wide").str.slice(
+                pl.col("lead").cast(pl.Int64), pl.max_horizontal(end - start, zero)
+            )
+        )
         .drop("doc_text")
         # The streaming engine slices a morsel of spans on each core (and keeps their order).
         .collect(engine="streaming")
