@@ -44,7 +44,10 @@ def make_root(path: Path, labels: list[str], docs: dict[str, tuple[str, tuple[Sp
     (path / "schemas").mkdir(parents=True)
     shutil.copy(REPO / "schemas" / "document.schema.json", path / "schemas")
     shutil.copy(REPO / "schemas" / "annotation.schema.json", path / "schemas")
+    shutil.copy(REPO / "schemas" / "dataset.yaml", path / "schemas")
     (path / "schemas" / "labels.yaml").write_text(yaml.safe_dump(scheme), "utf-8")
+    (path / "annotations").mkdir()
+    shutil.copy(REPO / "annotations" / "GUIDELINES.md", path / "annotations")
     write_jsonl(
         path / "corpus" / "documents.jsonl",
         [Document(doc_id, text, sha256_text(text)) for doc_id, (text, _) in sorted(docs.items())],

@@ -233,9 +233,13 @@ def test_rebuilding_a_recorded_version_from_changed_inputs_is_refused_naming_wha
 def test_a_new_version_gets_a_changelog_entry_counting_the_changes(
     seed_root, kinews, tmp_path, offline
 ):
-    shutil.copy(REPO / "CHANGELOG.md", seed_root / "CHANGELOG.md")
+    # The repository's CHANGELOG as it was at 0.1.0: its newest entry is the seed's release.
+    changelog = (REPO / "CHANGELOG.md").read_text("utf-8")
+    head, rest = changelog.split("\n## [", 1)
+    at_010 = head + "\n## [" + rest[rest.index("0.1.0]") :]
+    (seed_root / "CHANGELOG.md").write_text(at_010, "utf-8")
     assert kinews("build", "--root", seed_root, "--out", tmp_path / "dist").exit_code == 0
-    assert (seed_root / "CHANGELOG.md").read_bytes() == (REPO / "CHANGELOG.md").read_bytes()
+    assert (seed_root / "CHANGELOG.md").read_text("utf-8") == at_010
     add_articles(seed_root, tmp_path, kinews, [f"doc-{i:03d}" for i in range(10)])
     result = build(kinews, seed_root, "0.2.0", tmp_path / "dist")
     assert "added its entry to CHANGELOG.md" in result.output
@@ -452,6 +456,7 @@ def test_the_card_of_the_repositorys_release_has_every_section_filled_from_data(
     root = repository_root(tmp_path, records=False)
     assert kinews("build", "--root", root, "--out", tmp_path / "dist").exit_code == 0
     [release] = (tmp_path / "dist").iterdir()
+    changelog_text = (REPO / "CHANGELOG.md").read_text("utf-8")
     card = (release / "README.md").read_text("utf-8")
     header = card_header(release)
     for key in (
@@ -477,7 +482,8 @@ def test_the_card_of_the_repositorys_release_has_every_section_filled_from_data(
     placeholders = re.compile(r"\bTODO\b|\bTBD\b|\bXXX\b|\bNone\b|\bnan\b|\{[a-z_.]*\}|lorem")
     assert not placeholders.findall(prose)
     version = header["version"]
-    assert f"# kinews {version}" in body and "SoMaJo" in body and "2026-11-28" in body
+    entry_date = re.search(rf"## \[{re.escape(version)}\] - (\S+)", changelog_text).group(1)
+    assert f"# kinews {version}" in body and "SoMaJo" in body and entry_date in body
     # The repository's corpus is double-annotated and split three ways: agreement and baseline
     # are measured, and the manual the card names is the one shipped beside it.
     assert NOT_MEASURED not in body and "| entity F1, exact match |" in body
