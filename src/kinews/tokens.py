@@ -10,13 +10,16 @@ they are exact by construction: a token is a piece of a whitespace-free run of t
 every boundary SoMaJo proposes and at every span edge. Nothing SoMaJo normalises or drops (soft
 hyphens, BOMs, control characters) can shift an offset or lose a character. Every line break
 ends a sentence (the corpus holds one paragraph per line); no sentence ends inside a span.
+
+What SoMaJo proposes (`Proposals`) depends on the text alone, so `kinews.proposals` computes it
+once per text, in parallel, and keeps it in a cache; span edges are applied afterwards, here.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import importlib.metadata
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -40,27 +43,47 @@ class Sentence:
     tokens: tuple[Token, ...]
 
 
+@dataclass(frozen=True)
+class Proposals:
+    """What SoMaJo proposes for one text: token boundaries and sentence starts, sorted offsets."""
+
+    cuts: tuple[int, ...]
+    breaks: tuple[int, ...]
+
+
 def tokenizer_version() -> str:
     """Name and version of the tokenizer, as the dataset card records it."""
     return f"{TOKENIZER} {importlib.metadata.version('somajo')}"
 
 
-@functools.cache
+# One SoMaJo per thread: a dask worker may run several tasks at once in threads of one process,
+# and nothing in SoMaJo promises that one instance may tokenize two texts at the same time.
+_local = threading.local()
+
+
 def _somajo():
-    from somajo import SoMaJo
+    tokenizer = getattr(_local, "somajo", None)
+    if tokenizer is None:
+        from somajo import SoMaJo
 
-    return SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        tokenizer = _local.somajo = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+    return tokenizer
 
 
-def split_sentences(text: str, spans: Sequence[Span] = ()) -> list[Sentence]:
+def split_sentences(
+    text: str, spans: Sequence[Span] = (), proposals: Proposals | None = None
+) -> list[Sentence]:
     """Sentences of `text`, tokens cut at every span edge and no sentence break inside a span.
 
     `spans` may come from several annotators and overlap: every edge becomes a token boundary
     and sentences are merged across every span. Offsets index `text` (code points).
+    `proposals`: SoMaJo's proposals for this text, when already known (`propose(text)`).
     """
-    cuts, breaks = _proposed_boundaries(text)
+    if proposals is None:
+        proposals = propose(text)
+    breaks = proposals.breaks
     edges = {edge for span in spans for edge in (span.start, span.end)}
-    tokens = _cut_tokens(text, cuts | edges)
+    tokens = _cut_tokens(text, edges.union(proposals.cuts))
     kept_breaks = sorted(b for b in breaks if not any(s.start < b < s.end for s in spans))
     groups: dict[int, list[Token]] = {}
     for token in tokens:
@@ -70,7 +93,7 @@ def split_sentences(text: str, spans: Sequence[Span] = ()) -> list[Sentence]:
     ]
 
 
-def _proposed_boundaries(text: str) -> tuple[set[int], set[int]]:
+def propose(text: str) -> Proposals:
     """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time."""
     cuts: set[int] = set()
     breaks: set[int] = set()
@@ -85,7 +108,12 @@ def _proposed_boundaries(text: str) -> tuple[set[int], set[int]]:
                 for start, end in located:
                     cuts.update((offset + start, offset + end))
         offset += len(line) + 1
-    return cuts, breaks
+    return Proposals(tuple(sorted(cuts)), tuple(sorted(breaks)))
+
+
+def propose_each(texts: Sequence[str]) -> list[Proposals]:
+    """`propose` for each of several texts: one shard of work for a worker process."""
+    return [propose(text) for text in texts]
 
 
 def _cut_tokens(text: str, cuts: Iterable[int]) -> list[Token]:
