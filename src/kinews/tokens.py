@@ -66,8 +66,33 @@ def _somajo():
     if tokenizer is None:
         from somajo import SoMaJo
 
-        tokenizer = _local.somajo = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        tokenizer = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        if importlib.metadata.version("somajo") == EMOJI_FAST_PATH_VERSION:
+            inner = tokenizer._tokenizer
+            inner._split_emojis = _skip_emoji_free(inner._split_emojis)
+        _local.somajo = tokenizer
     return tokenizer
+
+
+# Half of SoMaJo 2.5.0's time goes into `Tokenizer._split_emojis`, which runs a regex search on
+# every grapheme of every token to find the few emoji. It can only split a token that holds an
+# Extended_Pictographic or Emoji_Presentation character or U+FE0F (its two searches look for
+# nothing else), and with no split found it changes nothing: so a token without any of them is
+# passed by after one search of the whole token, and the output is the same. Only for the version
+# whose code this was read from; tests/test_tokens.py compares both on 10kGNAD text and emoji.
+EMOJI_FAST_PATH_VERSION = "2.5.0"
+
+
+def _skip_emoji_free(split_emojis):
+    import regex
+
+    may_split = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\uFE0F]")
+
+    def split(node, token_class: str = "emoticon") -> None:
+        if may_split.search(node.value.text):
+            split_emojis(node, token_class)
+
+    return split
 
 
 def split_sentences(
@@ -93,15 +118,19 @@ def split_sentences(
     ]
 
 
-def propose(text: str) -> Proposals:
-    """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time."""
+def propose(text: str, tokenizer=None) -> Proposals:
+    """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time.
+
+    `tokenizer`: a SoMaJo instance to use instead of kinews's own (tests compare with a stock one).
+    """
+    tokenizer = tokenizer or _somajo()
     cuts: set[int] = set()
     breaks: set[int] = set()
     offset = 0
     for line in text.split("\n"):
         if line.strip():
             breaks.add(offset)
-            for sentence in _somajo().tokenize_text([line]):
+            for sentence in tokenizer.tokenize_text([line]):
                 located = [t.character_offset for t in sentence if t.character_offset]
                 if located:
                     breaks.add(offset + located[0][0])
