@@ -6,6 +6,7 @@ import csv
 import functools
 import itertools
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -209,3 +210,9 @@ def test_the_emoji_fast_path_proposes_what_stock_somajo_does_on_10kgnad_articles
         texts = [row[1] for row in csv.reader(handle, delimiter=";", quotechar="'")][:25]
     for text in texts:
         assert propose(text) == propose(text, stock_somajo())
+
+
+def test_a_whitespace_run_is_what_str_isspace_says_for_every_code_point():
+    """Tokens are cut from `\\S+` runs: that must be exactly the characters str.isspace rejects."""
+    space = re.compile(r"\s")
+    assert [c for c in range(0x110000) if bool(space.match(chr(c))) != chr(c).isspace()] == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import importlib.metadata
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from kinews.errors import KinewsError
 from kinews.records import Span
 
 TOKENIZER = "SoMaJo"
+_RUN = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -149,20 +151,14 @@ def _cut_tokens(text: str, cuts: Iterable[int]) -> list[Token]:
     """Cut every whitespace-free run of `text` at the given positions."""
     ordered = sorted(cuts)
     tokens: list[Token] = []
-    position, length = 0, len(text)
-    while position < length:
-        if text[position].isspace():
-            position += 1
-            continue
-        run_end = position
-        while run_end < length and not text[run_end].isspace():
-            run_end += 1
+    # `\s` of a str pattern is exactly str.isspace (both are Py_UNICODE_ISSPACE).
+    for run in _RUN.finditer(text):
+        position, run_end = run.span()
         inner = ordered[
             bisect.bisect_right(ordered, position) : bisect.bisect_left(ordered, run_end)
         ]
         for start, end in zip([position, *inner], [*inner, run_end], strict=True):
             tokens.append(Token(start, end, text[start:end]))
-        position = run_end
     return tokens
 
 
