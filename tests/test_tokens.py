@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 import itertools
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, SEED
+from conftest import REPO, SEED, SHARED
 from kinews.errors import KinewsError
 from kinews.ingest import normalise
 from kinews.records import Span
-from kinews.tokens import Sentence, bio_to_spans, spans_to_bio, split_sentences, tokenizer_version
+from kinews.tokens import (
+    Sentence,
+    bio_to_spans,
+    propose,
+    spans_to_bio,
+    split_sentences,
+    tokenizer_version,
+)
 
 # Pieces that tokenizers get wrong: ordinals and abbreviations, quotes, hyphenated compounds,
 # emoji with zero-width joiners, flags, combining marks, soft hyphens, BOMs, odd whitespace.
@@ -169,3 +179,40 @@ def test_an_i_tag_that_continues_nothing_starts_a_span_and_bad_tags_are_refused(
 def test_the_tokenizer_is_named_with_its_version():
     name, version = tokenizer_version().split(" ")
     assert name == "SoMaJo" and version[0].isdigit()
+
+
+# Emoji as SoMaJo's emoji splitting meets them: sequences, modifiers, variation selectors (also
+# alone), keycaps, flags, text-style pictographs, next to words and punctuation.
+EMOJI = ["🤖", "👍🏽", "❤️", "❤", "☺", "#️⃣", "\ufe0f", "🇩🇪", "👨\u200d💻", "©", "™", "😀😀", ":-)"]
+emoji_texts = st.lists(
+    st.tuples(st.sampled_from(PIECES + EMOJI), st.sampled_from(SEPARATORS)), min_size=1, max_size=30
+).map(lambda parts: "".join(piece + sep for piece, sep in parts))
+
+
+@functools.cache
+def stock_somajo():
+    from somajo import SoMaJo
+
+    return SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(emoji_texts)
+def test_the_emoji_fast_path_proposes_exactly_what_stock_somajo_does(text):
+    assert propose(text) == propose(text, stock_somajo())
+
+
+def test_the_emoji_fast_path_proposes_what_stock_somajo_does_on_10kgnad_articles():
+    articles = SHARED / "data" / "10kgnad" / "test.csv"
+    if not articles.exists():
+        pytest.skip("../shared/data/10kgnad is not here")
+    with articles.open(encoding="utf-8", newline="") as handle:
+        texts = [row[1] for row in csv.reader(handle, delimiter=";", quotechar="'")][:25]
+    for text in texts:
+        assert propose(text) == propose(text, stock_somajo())
+
+
+def test_a_whitespace_run_is_what_str_isspace_says_for_every_code_point():
+    """Tokens are cut from `\\S+` runs: that must be exactly the characters str.isspace rejects."""
+    space = re.compile(r"\s")
+    assert [c for c in range(0x110000) if bool(space.match(chr(c))) != chr(c).isspace()] == []

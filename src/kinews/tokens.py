@@ -10,13 +10,17 @@ they are exact by construction: a token is a piece of a whitespace-free run of t
 every boundary SoMaJo proposes and at every span edge. Nothing SoMaJo normalises or drops (soft
 hyphens, BOMs, control characters) can shift an offset or lose a character. Every line break
 ends a sentence (the corpus holds one paragraph per line); no sentence ends inside a span.
+
+What SoMaJo proposes (`Proposals`) depends on the text alone, so `kinews.proposals` computes it
+once per text, in parallel, and keeps it in a cache; span edges are applied afterwards, here.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import importlib.metadata
+import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +28,7 @@ from kinews.errors import KinewsError
 from kinews.records import Span
 
 TOKENIZER = "SoMaJo"
+_RUN = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -40,27 +45,72 @@ class Sentence:
     tokens: tuple[Token, ...]
 
 
+@dataclass(frozen=True)
+class Proposals:
+    """What SoMaJo proposes for one text: token boundaries and sentence starts, sorted offsets."""
+
+    cuts: tuple[int, ...]
+    breaks: tuple[int, ...]
+
+
 def tokenizer_version() -> str:
     """Name and version of the tokenizer, as the dataset card records it."""
     return f"{TOKENIZER} {importlib.metadata.version('somajo')}"
 
 
-@functools.cache
+# One SoMaJo per thread: a dask worker may run several tasks at once in threads of one process,
+# and nothing in SoMaJo promises that one instance may tokenize two texts at the same time.
+_local = threading.local()
+
+
 def _somajo():
-    from somajo import SoMaJo
+    tokenizer = getattr(_local, "somajo", None)
+    if tokenizer is None:
+        from somajo import SoMaJo
 
-    return SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        tokenizer = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        if importlib.metadata.version("somajo") == EMOJI_FAST_PATH_VERSION:
+            inner = tokenizer._tokenizer
+            inner._split_emojis = _skip_emoji_free(inner._split_emojis)
+        _local.somajo = tokenizer
+    return tokenizer
 
 
-def split_sentences(text: str, spans: Sequence[Span] = ()) -> list[Sentence]:
+# Half of SoMaJo 2.5.0's time goes into `Tokenizer._split_emojis`, which runs a regex search on
+# every grapheme of every token to find the few emoji. It can only split a token that holds an
+# Extended_Pictographic or Emoji_Presentation character or U+FE0F (its two searches look for
+# nothing else), and with no split found it changes nothing: so a token without any of them is
+# passed by after one search of the whole token, and the output is the same. Only for the version
+# whose code this was read from; tests/test_tokens.py compares both on 10kGNAD text and emoji.
+EMOJI_FAST_PATH_VERSION = "2.5.0"
+
+
+def _skip_emoji_free(split_emojis):
+    import regex
+
+    may_split = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\uFE0F]")
+
+    def split(node, token_class: str = "emoticon") -> None:
+        if may_split.search(node.value.text):
+            split_emojis(node, token_class)
+
+    return split
+
+
+def split_sentences(
+    text: str, spans: Sequence[Span] = (), proposals: Proposals | None = None
+) -> list[Sentence]:
     """Sentences of `text`, tokens cut at every span edge and no sentence break inside a span.
 
     `spans` may come from several annotators and overlap: every edge becomes a token boundary
     and sentences are merged across every span. Offsets index `text` (code points).
+    `proposals`: SoMaJo's proposals for this text, when already known (`propose(text)`).
     """
-    cuts, breaks = _proposed_boundaries(text)
+    if proposals is None:
+        proposals = propose(text)
+    breaks = proposals.breaks
     edges = {edge for span in spans for edge in (span.start, span.end)}
-    tokens = _cut_tokens(text, cuts | edges)
+    tokens = _cut_tokens(text, edges.union(proposals.cuts))
     kept_breaks = sorted(b for b in breaks if not any(s.start < b < s.end for s in spans))
     groups: dict[int, list[Token]] = {}
     for token in tokens:
@@ -70,42 +120,45 @@ def split_sentences(text: str, spans: Sequence[Span] = ()) -> list[Sentence]:
     ]
 
 
-def _proposed_boundaries(text: str) -> tuple[set[int], set[int]]:
-    """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time."""
+def propose(text: str, tokenizer=None) -> Proposals:
+    """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time.
+
+    `tokenizer`: a SoMaJo instance to use instead of kinews's own (tests compare with a stock one).
+    """
+    tokenizer = tokenizer or _somajo()
     cuts: set[int] = set()
     breaks: set[int] = set()
     offset = 0
     for line in text.split("\n"):
         if line.strip():
             breaks.add(offset)
-            for sentence in _somajo().tokenize_text([line]):
+            for sentence in tokenizer.tokenize_text([line]):
                 located = [t.character_offset for t in sentence if t.character_offset]
                 if located:
                     breaks.add(offset + located[0][0])
                 for start, end in located:
                     cuts.update((offset + start, offset + end))
         offset += len(line) + 1
-    return cuts, breaks
+    return Proposals(tuple(sorted(cuts)), tuple(sorted(breaks)))
+
+
+def propose_each(texts: Sequence[str]) -> list[Proposals]:
+    """`propose` for each of several texts: one shard of work for a worker process."""
+    return [propose(text) for text in texts]
 
 
 def _cut_tokens(text: str, cuts: Iterable[int]) -> list[Token]:
     """Cut every whitespace-free run of `text` at the given positions."""
     ordered = sorted(cuts)
     tokens: list[Token] = []
-    position, length = 0, len(text)
-    while position < length:
-        if text[position].isspace():
-            position += 1
-            continue
-        run_end = position
-        while run_end < length and not text[run_end].isspace():
-            run_end += 1
+    # `\s` of a str pattern is exactly str.isspace (both are Py_UNICODE_ISSPACE).
+    for run in _RUN.finditer(text):
+        position, run_end = run.span()
         inner = ordered[
             bisect.bisect_right(ordered, position) : bisect.bisect_left(ordered, run_end)
         ]
         for start, end in zip([position, *inner], [*inner, run_end], strict=True):
             tokens.append(Token(start, end, text[start:end]))
-        position = run_end
     return tokens
 
 

@@ -99,6 +99,16 @@ def build(
         str | None,
         typer.Option(help="Date YYYY-MM-DD of a new release without a dated CHANGELOG entry."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes tokenizing new texts [default: one per core]."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Tokenize new texts on this dask.distributed scheduler (needs kinews[dask])."
+        ),
+    ] = None,
     root: Root = Path("."),
 ) -> None:
     """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
@@ -106,12 +116,18 @@ def build(
     from kinews.release.build import build as run
     from kinews.release.build import current_version
 
+    chosen = version or current_version(root)
     with root_lock(root, "build"):  # it records the release in releases/ and CHANGELOG.md
-        release = run(root, version or current_version(root), out_dir, date=date)
+        if scheduler is None:
+            release = run(root, chosen, out_dir, date=date, workers=workers)
+        else:
+            with _dask_client(scheduler) as client:
+                release = run(root, chosen, out_dir, date=date, executor=client.get_executor())
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
-        f"{release.spans} spans"
+        f"{release.spans} spans; tokenized {release.tokenized} texts, "
+        f"{release.tokens_cached} from the cache"
     )
     if release.recorded:
         out.print(
@@ -127,6 +143,22 @@ def build(
             f"left out {len(release.unannotated)} document(s) without annotation: "
             + ", ".join(release.unannotated)
         )
+
+
+def _dask_client(address: str):
+    """A dask.distributed client of the scheduler at `address`; a usage error when out of reach."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise typer.BadParameter(
+            "needs dask.distributed: pip install 'kinews[dask]'", param_hint="--scheduler"
+        ) from error
+    try:
+        return Client(address, timeout=10)
+    except (OSError, TimeoutError) as error:
+        raise typer.BadParameter(
+            f"no dask scheduler answers at {address}: {error}", param_hint="--scheduler"
+        ) from error
 
 
 @app.command()

@@ -20,6 +20,7 @@ import datetime
 import re
 import shutil
 import tempfile
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from datasets import Features
 
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
+from kinews.proposals import cache_folder, default_workers, tokenize_texts
 from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
@@ -81,6 +83,8 @@ class Release:
     date: str = ""
     recorded: bool = False  # True: this build recorded the version in the dataset root
     changelog_added: bool = False
+    tokenized: int = 0  # texts SoMaJo tokenized in this build
+    tokens_cached: int = 0  # texts whose tokens came from the cache
 
 
 def current_version(root: Path) -> str:
@@ -147,11 +151,22 @@ def select_release_annotations(
     return chosen
 
 
-def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Release:
+def build(
+    root: Path,
+    version: str,
+    out: Path,
+    *,
+    date: str | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    cache: bool = True,
+) -> Release:
     """Build dist/kinews-VERSION from the corpus and annotations under `root`.
 
     A new version is recorded in the root; a recorded one must be reproduced exactly. `date`
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
+    Texts not in the root's token cache (`cache`) are tokenized on `executor` when given, else
+    by `workers` processes (default: one per core); the files do not depend on either.
     Raises KinewsError when the input does not validate, a document needs adjudication, a
     released document would change split, the version is not newer than the recorded ones, or
     a recorded version would come out differently; the output folder and root are then left
@@ -189,12 +204,18 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
     layers: dict[str, list[Annotation]] = {}
     for record in located:
         layers.setdefault(record.ann.doc_id, []).append(record.ann)
+    tokenized = tokenize_texts(
+        [doc.text for doc in released],
+        cache=cache_folder(root) if cache else None,
+        workers=default_workers() if workers is None else workers,
+        executor=executor,
+    )
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {c: {s: [] for s in SPLITS} for c in CONFIGS}
-    for doc in released:
+    for doc, proposals in zip(released, tokenized.proposals, strict=True):
         split = splits[doc.id].split
         own = sorted(layers[doc.id], key=lambda a: (a.annotator, a.status, a.created_at))
         rows["documents"][split].append(document_row(doc, chosen[doc.id], scheme))
-        rows["sentences"][split] += sentence_rows(doc, chosen[doc.id], own, scheme)
+        rows["sentences"][split] += sentence_rows(doc, chosen[doc.id], own, scheme, proposals)
         rows["annotations"][split] += [annotation_row(a, scheme) for a in own]
 
     entries = {
@@ -273,6 +294,8 @@ def build(root: Path, version: str, out: Path, *, date: str | None = None) -> Re
         date=release_date,
         recorded=recorded is None,
         changelog_added=changelog_added,
+        tokenized=tokenized.computed,
+        tokens_cached=tokenized.cached,
     )
 
 

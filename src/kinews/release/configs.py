@@ -20,7 +20,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from kinews.records import Annotation, Document, Span
 from kinews.scheme import Scheme
-from kinews.tokens import spans_to_bio, split_sentences
+from kinews.tokens import Proposals, spans_to_bio, split_sentences
 
 CONFIGS = ("documents", "sentences", "annotations")
 METADATA_COLUMNS = (
@@ -163,15 +163,20 @@ def document_row(doc: Document, released: Annotation, scheme: Scheme) -> dict[st
 
 
 def sentence_rows(
-    doc: Document, released: Annotation, layers: list[Annotation], scheme: Scheme
+    doc: Document,
+    released: Annotation,
+    layers: list[Annotation],
+    scheme: Scheme,
+    proposals: Proposals | None = None,
 ) -> list[dict[str, Any]]:
     """The sentences-config rows of a document, tagged with its released spans.
 
     Token boundaries are forced at the span edges of every layer, so each annotator's record in
-    the annotations config converts to BIO over these same tokens. Raises KinewsError when a
-    span cannot be represented exactly (see `kinews.tokens.spans_to_bio`).
+    the annotations config converts to BIO over these same tokens. `proposals`: SoMaJo's for
+    this text, when already known. Raises KinewsError when a span cannot be represented exactly
+    (see `kinews.tokens.spans_to_bio`).
     """
-    sentences = split_sentences(doc.text, [s for layer in layers for s in layer.spans])
+    sentences = split_sentences(doc.text, [s for layer in layers for s in layer.spans], proposals)
     tag_ids = {name: index for index, name in enumerate(scheme.bio_names)}
     rows = []
     for number, sentence in enumerate(sentences):

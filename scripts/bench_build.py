@@ -1,0 +1,143 @@
+"""Benchmark `kinews build` against the floor: single-core SoMaJo alone on the same texts.
+
+    .venv/bin/python scripts/bench_build.py                   # N = 2,000 (a few minutes)
+    .venv/bin/python scripts/bench_build.py --size 100        # a smoke run
+
+It generates a dataset root of N documents in a temporary folder, as scripts/bench_validate.py
+does (real German text from ../shared/data/10kgnad/test.csv, benchmarks only, read in place and
+never copied; 20 synthetic spans each, one gold record per document). Then, side by side in one
+run, each in a fresh process:
+
+- the floor: SoMaJo alone (`de_CMC`, as kinews configures it) tokenizing every text, one
+  paragraph at a time, on one core; the time of the tokenizing itself, without imports;
+- `kinews build` of a new version (0.1.0) with an empty token cache, `--workers` 2;
+- `kinews build` of the next version (0.2.0) with no text changed, so every text's tokens come
+  from the cache.
+
+Each is also given in CPU seconds (all its processes'), which a shared machine disturbs less.
+
+It prints each wall time beside its target (build <= 0.6 x the floor, rebuild <= 0.1 x) with
+`met` or `NOT MET`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"build": 0.6, "rebuild": 0.1}
+
+# The floor: what SoMaJo alone takes on the corpus texts; prints its own seconds.
+FLOOR = """
+import json, sys, time
+from somajo import SoMaJo
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+tokenizer = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+started, cpu = time.perf_counter(), time.process_time()
+for text in texts:
+    for line in text.split("\\n"):
+        if line.strip():
+            for sentence in tokenizer.tokenize_text([line]):
+                pass
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
+
+
+def generate(root: Path, n: int) -> int:
+    """The corpus of scripts/bench_validate.py; returns the number of spans."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_validate", REPO / "scripts" / "bench_validate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(root, n)
+
+
+def run(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (its processes') and standard output of one fresh child process.
+
+    Exits when it fails.
+    """
+    before, started = os.times(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall, after = time.perf_counter() - started, os.times()
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    cpu = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return wall, cpu, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=2_000, help="documents (default 2,000)")
+    parser.add_argument("--workers", type=int, default=2, help="build workers (default 2)")
+    args = parser.parse_args()
+    kinews = [sys.executable, "-m", "kinews", "build", "--date", "2026-12-01"]
+    with tempfile.TemporaryDirectory(prefix="kinews-bench-build-") as tmp:
+        root = Path(tmp) / "root"
+        spans = generate(root, args.size)
+        texts = root / "corpus" / "documents.jsonl"
+        print(f"{args.size:,} documents, {spans:,} spans, {texts.stat().st_size / 1e6:.1f} MB")
+        load = os.getloadavg()[0]
+        _, _, printed = run([sys.executable, "-c", FLOOR, str(texts)])
+        floor, floor_cpu = map(float, printed.split())
+        build, build_cpu, _ = run(
+            [
+                *kinews,
+                "--version",
+                "0.1.0",
+                "--workers",
+                str(args.workers),
+                "--root",
+                str(root),
+                "--out",
+                str(Path(tmp) / "dist"),
+            ]
+        )
+        rebuild, rebuild_cpu, printed = run(
+            [
+                *kinews,
+                "--version",
+                "0.2.0",
+                "--workers",
+                str(args.workers),
+                "--root",
+                str(root),
+                "--out",
+                str(Path(tmp) / "dist"),
+            ]
+        )
+        if f"tokenized 0 texts, {args.size} from the cache" not in printed:
+            raise SystemExit(f"the rebuild tokenized texts again:\n{printed}")
+        shutil.rmtree(Path(tmp) / "dist")
+    # The machine may be shared: the load shows how many cores others wanted meanwhile.
+    print(f"load average (1 min) before {load:.1f}, after {os.getloadavg()[0]:.1f}")
+    print()
+    print("| what | wall s | CPU s | wall / floor | CPU / floor CPU | target (wall) | |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    print(f"| floor: SoMaJo alone, 1 core | {floor:.1f} | {floor_cpu:.1f} | 1.00 | 1.00 | | |")
+    for name, wall, cpu, label in (
+        ("build", build, build_cpu, f"`kinews build`, new version, {args.workers} workers"),
+        ("rebuild", rebuild, rebuild_cpu, "`kinews build`, next version, no text changed"),
+    ):
+        ratio, target = wall / floor, TARGETS[name]
+        verdict = "met" if ratio <= target else "NOT MET"
+        print(
+            f"| {label} | {wall:.1f} | {cpu:.1f} | {ratio:.2f} | {cpu / floor_cpu:.2f} "
+            f"| <= {target} | {verdict} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

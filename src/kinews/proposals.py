@@ -1,0 +1,162 @@
+"""SoMaJo's proposals for many texts: each text tokenized once, new ones on every core.
+
+SoMaJo is nine tenths of a build, and what it proposes (`kinews.tokens.Proposals`) depends on
+the text alone: span edges are applied after it. So the proposals are kept in a cache under the
+dataset root, one file per text, named by the text's sha256 inside a folder named by the
+tokenizer's name and version (and this module's own format):
+
+    .kinews-cache/tokens/SoMaJo-2.5.0-p1/3f/3f2a….json
+
+The cache is only a cache: git ignores it, it can be deleted at any time, an entry that does not
+read back exactly (truncated, edited, of another text) is computed again and rewritten, and one
+that cannot be written is left out. The release bytes are the same with or without it.
+
+Texts not in the cache are cut into shards of `SHARD_SIZE` texts, in the order of their sha256:
+the shards depend on the texts only, never on the number of workers, and every shard's result is
+a pure function of its texts. They run on a `concurrent.futures.Executor` when one is given (a
+`dask.distributed` client's `get_executor()` runs them on a cluster), else on a process pool of
+`workers` processes, else (one worker, or one shard) in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from kinews.tokens import Proposals, propose_each, tokenizer_version
+
+CACHE_DIR = Path(".kinews-cache") / "tokens"
+# Raised whenever what `kinews.tokens.propose` computes or how an entry is written changes, so
+# that no entry of the old kind is read back.
+FORMAT = "p1"
+# Small enough to keep two cores busy to the end on a few hundred new texts, large enough that
+# sending a shard to a worker costs little beside tokenizing it.
+SHARD_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """The proposals of each text (in the order given) and where they came from."""
+
+    proposals: list[Proposals]
+    cached: int  # distinct texts read from the cache
+    computed: int  # distinct texts tokenized now
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cache_folder(root: Path) -> Path:
+    """The cache folder of the current tokenizer under a dataset root."""
+    name = re.sub(r"[^A-Za-z0-9.]+", "-", tokenizer_version()).strip("-")
+    return root / CACHE_DIR / f"{name}-{FORMAT}"
+
+
+def tokenize_texts(
+    texts: Sequence[str],
+    *,
+    cache: Path | None,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Tokenized:
+    """SoMaJo's proposals for every text, from the cache folder `cache` where it has them.
+
+    `cache` None: no cache. `executor`: runs the shards (and `workers` is not used); else
+    `workers` processes do. Raises what the executor raises for a failed shard.
+    """
+    keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+    by_key = dict(zip(keys, texts, strict=True))
+    found: dict[str, Proposals] = {}
+    if cache is not None:
+        for key, text in by_key.items():
+            entry = _read_entry(cache / key[:2] / f"{key}.json", key, len(text))
+            if entry is not None:
+                found[key] = entry
+    missing = sorted(by_key.keys() - found.keys())
+    shards = [missing[i : i + SHARD_SIZE] for i in range(0, len(missing), SHARD_SIZE)]
+    results = _run([[by_key[key] for key in shard] for shard in shards], workers, executor)
+    for shard, proposals_of_shard in zip(shards, results, strict=True):
+        for key, proposals in zip(shard, proposals_of_shard, strict=True):
+            found[key] = proposals
+            if cache is not None:
+                _write_entry(cache / key[:2] / f"{key}.json", key, proposals)
+    return Tokenized([found[key] for key in keys], len(by_key) - len(missing), len(missing))
+
+
+def _run(
+    shards: list[list[str]], workers: int, executor: Executor | None
+) -> Iterator[list[Proposals]]:
+    """Each shard's proposals, in shard order, as they are ready."""
+    if not shards:
+        return
+    if executor is not None:
+        futures = [executor.submit(propose_each, shard) for shard in shards]
+        for future in futures:
+            yield future.result()
+        return
+    if workers <= 1 or len(shards) == 1:
+        for shard in shards:
+            yield propose_each(shard)
+        return
+    # spawn, not fork: the parent holds pyarrow's and polars' thread pools, which a forked
+    # child would inherit in whatever state they were.
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(shards)), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        yield from pool.map(propose_each, shards)
+
+
+def _read_entry(path: Path, key: str, length: int) -> Proposals | None:
+    """The entry of the text `key` at `path` if it reads back exactly, else None."""
+    try:
+        digest, _, payload = path.read_bytes().partition(b"\n")
+    except OSError:
+        return None
+    if hashlib.sha256(payload).hexdigest().encode("ascii") != digest:
+        return None
+    try:
+        own_key, cuts, breaks = json.loads(payload)
+    except (ValueError, TypeError):
+        return None
+    if own_key != key:
+        return None
+    for offsets in (cuts, breaks):
+        # Offsets of this text, strictly increasing (checked at C speed: a rebuild reads them all).
+        if not isinstance(offsets, list) or not set(map(type, offsets)) <= {int}:
+            return None
+        if offsets and (offsets[0] < 0 or offsets[-1] > length or offsets != sorted(set(offsets))):
+            return None
+    return Proposals(tuple(cuts), tuple(breaks))
+
+
+def _write_entry(path: Path, key: str, proposals: Proposals) -> None:
+    """Write an entry atomically: its sha256, a line break, then [key, cuts, breaks] as JSON.
+
+    A cache that cannot be written (read-only, full) is left as it is: the build goes on.
+    """
+    payload = json.dumps([key, proposals.cuts, proposals.breaks], separators=(",", ":"))
+    data = payload.encode("ascii")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
