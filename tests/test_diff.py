@@ -44,6 +44,9 @@ def make_root(path: Path, labels: list[str], docs: dict[str, tuple[str, tuple[Sp
     (path / "schemas").mkdir(parents=True)
     shutil.copy(REPO / "schemas" / "document.schema.json", path / "schemas")
     shutil.copy(REPO / "schemas" / "annotation.schema.json", path / "schemas")
+    shutil.copy(REPO / "schemas" / "dataset.yaml", path / "schemas")
+    (path / "annotations").mkdir()
+    shutil.copy(REPO / "annotations" / "GUIDELINES.md", path / "annotations")
     (path / "schemas" / "labels.yaml").write_text(yaml.safe_dump(scheme), "utf-8")
     write_jsonl(
         path / "corpus" / "documents.jsonl",

@@ -101,7 +101,7 @@ def build(
     ] = None,
     root: Root = Path("."),
 ) -> None:
-    """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
+    """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
     from kinews.release.build import build as run
     from kinews.release.build import current_version
 
@@ -167,7 +167,7 @@ def show(
 
 @app.command()
 def publish(
-    release_dir: Annotated[Path, typer.Argument(help="The release folder, dist/kinews-X.Y.Z.")],
+    release_dir: Annotated[Path, typer.Argument(help="The release folder, dist/<name>-X.Y.Z.")],
     repo_id: Annotated[str, typer.Option("--repo-id", help="Dataset repository ORG/NAME.")],
     private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
     dry_run: Annotated[
@@ -198,7 +198,7 @@ def publish(
 
 @app.command()
 def baseline(
-    release: Annotated[Path, typer.Argument(help="A release folder (dist/kinews-X.Y.Z).")],
+    release: Annotated[Path, typer.Argument(help="A release folder (dist/<name>-X.Y.Z).")],
     format: TextOrJson = "text",
     root: Root = Path("."),
 ) -> None:
