@@ -25,6 +25,30 @@ app.add_typer(ls_app, name="ls")
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new repository's folder (new or empty).")],
+    name: Annotated[
+        str, typer.Option("--name", help="The dataset's name: lower case, digits and -.")
+    ],
+    language: Annotated[str, typer.Option(help="Language code of the texts.")] = "de",
+    root: Root = Path("."),
+) -> None:
+    """Start a new corpus repository: its declarations, guidelines template, Makefile and CI."""
+    from kinews.init import init as run
+
+    target = root / folder
+    written = run(target, name, language)
+    out.print(f"created the corpus repository {name} in {target}:", markup=False)
+    for path in written:
+        out.print(f"  {path.relative_to(target)}", markup=False)
+    out.print(
+        f"next: describe {name} in schemas/dataset.yaml, adapt schemas/labels.yaml and "
+        "annotations/GUIDELINES.md, then `kinews ingest` your texts",
+        markup=False,
+    )
+
+
+@app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help=".txt files, .jsonl files or folders.")],
     title: Annotated[str | None, typer.Option(help="Title of every article read.")] = None,
