@@ -14,6 +14,7 @@ import typer
 
 from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
 from kinews.cli.ls import ls_app
+from kinews.errors import plural
 
 app = typer.Typer(
     cls=Commands,
@@ -132,8 +133,8 @@ def build(
     release = run(root, version or current_version(root), out_dir, date=date)
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
-        f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
-        f"{release.spans} spans"
+        f"built {release.path}: {plural(sum(release.documents.values()), 'document')} ({sizes}), "
+        f"{plural(release.spans, 'span')}"
     )
     if release.recorded:
         out.print(
@@ -146,7 +147,7 @@ def build(
         out.print(f"reproduced the recorded release {release.version}: identical checksums")
     if release.unannotated:
         out.print(
-            f"left out {len(release.unannotated)} document(s) without annotation: "
+            f"left out {plural(len(release.unannotated), 'document')} without annotation: "
             + ", ".join(release.unannotated)
         )
 
@@ -215,9 +216,12 @@ def publish(
     for path in report.deleted:
         out.print(f"deleted {path} (not in this release)", markup=False)
     out.print(
-        f'committed {len(plan.files)} files as "{plan.message}": {report.commit_url}', markup=False
+        f'committed {plural(len(plan.files), "file")} as "{plan.message}": {report.commit_url}',
+        markup=False,
     )
-    out.print(f"verified {report.verified} files on the Hub; tagged {plan.tag}", markup=False)
+    out.print(
+        f"verified {plural(report.verified, 'file')} on the Hub; tagged {plan.tag}", markup=False
+    )
 
 
 @app.command()
@@ -261,7 +265,8 @@ def _agreement_lines(report, by_label: bool) -> list[str]:
         return ["no document has two or more annotators: nothing to compare"]
     e, t, i = report.entities, report.tokens, report.entity_tokens
     lines = [
-        f"{report.documents} documents, {report.annotators} annotators, {report.pairs} pairs",
+        f"{plural(report.documents, 'document')}, {plural(report.annotators, 'annotator')}, "
+        f"{plural(report.pairs, 'pair')}",
         f"entity F1 (mean over pairs): exact {f(e.exact)}  partial {f(e.partial)}  "
         f"type {f(e.type)}",
         f"Cohen's kappa (mean over pairs): all tokens {f(t.kappa)}  entity tokens {f(i.kappa)}",
@@ -277,7 +282,7 @@ def _agreement_lines(report, by_label: bool) -> list[str]:
     if report.pairs > 1:
         for p in report.per_pair:
             lines.append(
-                f"pair {p.annotators[0]} / {p.annotators[1]}: {p.documents} documents, "
+                f"pair {p.annotators[0]} / {p.annotators[1]}: {plural(p.documents, 'document')}, "
                 f"exact {f(p.exact)}, kappa {f(p.kappa)}"
             )
     lines.append(f"tokens: {report.tokenizer}")
@@ -298,7 +303,8 @@ def adjudicate(
 
     report = run(root, min_agree)
     out.print(
-        f"{len(report.documents)} documents adjudicated into {GOLD_FILE}: {report.spans} spans; "
+        f"{plural(len(report.documents), 'document')} adjudicated into {GOLD_FILE}: "
+        f"{plural(report.spans, 'span')}; "
         f"{report.open_items} open and {report.resolved_items} resolved items in {WORKLIST_FILE}",
         markup=False,
     )
