@@ -12,9 +12,10 @@ dataset: $(VENV)/.kinews-installed
 	$(BIN)/kinews validate
 	$(BIN)/kinews build --out dist
 
-# The CRF baseline of the current version's release (the figures its card reports).
+# The CRF baseline of the current version's release (the figures its card reports): the folder
+# is dist/<name>-<version>, the name from schemas/dataset.yaml, the version from CHANGELOG.md.
 baseline: dataset
-	$(BIN)/kinews baseline dist/kinews-$$(sed -n 's/^## \[\([0-9][0-9.]*\)\].*/\1/p' CHANGELOG.md | head -n 1)
+	$(BIN)/kinews baseline dist/$$(sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' schemas/dataset.yaml | head -n 1)-$$(sed -n 's/^## \[\([0-9][0-9.]*\)\].*/\1/p' CHANGELOG.md | head -n 1)
 
 test: $(VENV)/.kinews-dev-installed .venv-ls/.kinews-ls-installed
 	$(BIN)/ruff check .

@@ -364,7 +364,7 @@ def test_the_build_releases_the_adjudicated_gold(root, kinews):
     )
     result = kinews("adjudicate", "--root", root)
     assert result.exit_code == 0, result.output
-    assert "1 documents adjudicated into annotations/gold-adjudicated.jsonl: 2 spans; 2 open" in (
+    assert "1 document adjudicated into annotations/gold-adjudicated.jsonl: 2 spans; 2 open" in (
         result.output
     )
     assert "nothing changed" in kinews("adjudicate", "--root", root).output

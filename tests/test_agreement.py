@@ -391,7 +391,7 @@ def test_agree_reports_text_and_json(seed_root, kinews):
     write_records(seed_root, two_annotators(seed_root))
     result = kinews("agree", "--by-label", "--root", seed_root)
     assert result.exit_code == 0, result.output
-    assert "1 documents, 2 annotators, 1 pairs" in result.output
+    assert "1 document, 2 annotators, 1 pair" in result.output
     assert "entity F1 (mean over pairs): exact 0.882" in result.output  # 2·30 / (38 + 30)
     assert "TECH" in result.output and "SoMaJo" in result.output
 

@@ -31,7 +31,7 @@ def test_end_to_end_seed_to_a_release_that_datasets_loads_offline(seed_root, kin
     assert kinews("validate", "--root", seed_root).exit_code == 0
     result = kinews("build", "--version", "0.1.0", "--root", seed_root, "--out", seed_root / "dist")
     assert result.exit_code == 0, result.output
-    assert "1 documents (train 1, validation 0, test 0), 38 spans" in result.output
+    assert "1 document (train 1, validation 0, test 0), 38 spans" in result.output
     release = seed_root / "dist" / "kinews-0.1.0"
 
     docs = load_dataset(str(release), "documents", cache_dir=str(offline))
@@ -157,7 +157,7 @@ def test_unannotated_documents_are_left_out_and_counted(seed_root, kinews, tmp_p
     assert kinews("ingest", extra, "--root", seed_root).exit_code == 0
     result = kinews("build", "--version", "0.1.0", "--root", seed_root, "--out", seed_root / "dist")
     assert result.exit_code == 0
-    assert "left out 12 document(s) without annotation" in result.output
+    assert "left out 12 documents without annotation" in result.output
     docs = load_dataset(
         str(seed_root / "dist" / "kinews-0.1.0"), "documents", cache_dir=str(offline)
     )

@@ -567,7 +567,7 @@ def test_push_review_attaches_every_annotators_candidates_once_to_the_disputed_d
 
     result = kinews("ls", "push", "--project", title, "--review", "--root", root)
     assert result.exit_code == 0, result.output
-    assert "1 documents with 1 open items: 0 tasks added, 2 review predictions attached" in (
+    assert "1 document with 1 open item: 0 tasks added, 2 review predictions attached" in (
         result.output
     )
     tasks = tasks_by_doc(client, title)

@@ -143,3 +143,27 @@ def test_the_json_schemas_hold_the_record_contract():
             kinds = set(kinds) if isinstance(kinds, list) else {kinds}
             expected = {json_types[f.type]} | ({"null"} if f.presence != "required" else set())
             assert kinds == expected, f.name
+
+
+def test_files_kinews_writes_are_0644_in_folders_0755(tmp_path):
+    # mkstemp's 0600 would keep corpus, annotations and releases from the rest of the team.
+    import stat
+
+    from kinews.records import write_atomic
+
+    path = tmp_path / "new" / "folder" / "documents.jsonl"
+    write_atomic(path, b"{}\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
+    write_atomic(path, b"{}\n{}\n")  # replacing keeps it readable too
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_counts_in_messages_agree_with_their_number():
+    from kinews.errors import plural
+
+    assert [plural(n, "document") for n in (0, 1, 2)] == [
+        "0 documents",
+        "1 document",
+        "2 documents",
+    ]

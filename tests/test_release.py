@@ -246,7 +246,9 @@ def test_a_new_version_gets_a_changelog_entry_counting_the_changes(
     changelog = (seed_root / "CHANGELOG.md").read_text("utf-8")
     assert changelog.index("## [0.2.0] - 2026-12-01") < changelog.index("## [0.1.0]")
     sizes = Counter(splits_of(tmp_path / "dist" / "kinews-0.2.0", offline).values())
-    assert f"- train: {sizes['train'] - 1} documents added, 0 removed, 0 changed" in changelog
+    assert (
+        f"- train: {sizes['train'] - 1} documents added, 0 removed, 0 changed, 0 moved" in changelog
+    )
     assert "- LOC: 10 spans added, 0 removed" in changelog
     card = (tmp_path / "dist" / "kinews-0.2.0" / "README.md").read_text("utf-8")
     assert card.index("### 0.2.0 (2026-12-01)") < card.index("### 0.1.0 (2026-11-28)")

@@ -50,6 +50,11 @@ class Problem:
         }
 
 
+def plural(n: int, word: str) -> str:
+    """`1 document`, `2 documents`: counts in messages and cards read as English."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def render_span(start: int, end: int, label: str, text: str | None) -> str:
     shown = "" if text is None else " " + _quote(text)
     return f"{start}-{end}[{label}]{shown}"

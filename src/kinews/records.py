@@ -265,12 +265,21 @@ def to_json(record: Document | Annotation) -> dict[str, Any]:
     return obj
 
 
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+
+
 def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` with `content` in one rename; a crash leaves the old file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace `path` with `content` in one rename; a crash leaves the old file intact.
+
+    The file is 0644 and new folders 0755: corpus, annotations and releases are shared, and
+    mkstemp's 0600 would keep them from the rest of the team (and from a web server).
+    """
+    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())

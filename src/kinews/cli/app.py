@@ -14,6 +14,7 @@ import typer
 
 from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
 from kinews.cli.ls import ls_app
+from kinews.errors import plural
 
 app = typer.Typer(
     cls=Commands,
@@ -22,6 +23,30 @@ app = typer.Typer(
     help="Grow, check and release the kinews corpus.",
 )
 app.add_typer(ls_app, name="ls")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new repository's folder (new or empty).")],
+    name: Annotated[
+        str, typer.Option("--name", help="The dataset's name: lower case, digits and -.")
+    ],
+    language: Annotated[str, typer.Option(help="Language code of the texts.")] = "de",
+    root: Root = Path("."),
+) -> None:
+    """Start a new corpus repository: its declarations, guidelines template, Makefile and CI."""
+    from kinews.init import init as run
+
+    target = root / folder
+    written = run(target, name, language)
+    out.print(f"created the corpus repository {name} in {target}:", markup=False)
+    for path in written:
+        out.print(f"  {path.relative_to(target)}", markup=False)
+    out.print(
+        f"next: describe {name} in schemas/dataset.yaml, adapt schemas/labels.yaml and "
+        "annotations/GUIDELINES.md, then `kinews ingest` your texts",
+        markup=False,
+    )
 
 
 @app.command()
@@ -111,7 +136,7 @@ def build(
     ] = None,
     root: Root = Path("."),
 ) -> None:
-    """Build dist/kinews-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
+    """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
     from kinews.lock import root_lock
     from kinews.release.build import build as run
     from kinews.release.build import current_version
@@ -125,8 +150,8 @@ def build(
                 release = run(root, chosen, out_dir, date=date, executor=client.get_executor())
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
-        f"built {release.path}: {sum(release.documents.values())} documents ({sizes}), "
-        f"{release.spans} spans; tokenized {release.tokenized} texts, "
+        f"built {release.path}: {plural(sum(release.documents.values()), 'document')} ({sizes}), "
+        f"{plural(release.spans, 'span')}; tokenized {plural(release.tokenized, 'text')}, "
         f"{release.tokens_cached} from the cache"
     )
     if release.recorded:
@@ -140,7 +165,7 @@ def build(
         out.print(f"reproduced the recorded release {release.version}: identical checksums")
     if release.unannotated:
         out.print(
-            f"left out {len(release.unannotated)} document(s) without annotation: "
+            f"left out {plural(len(release.unannotated), 'document')} without annotation: "
             + ", ".join(release.unannotated)
         )
 
@@ -201,7 +226,7 @@ def show(
 
 @app.command()
 def publish(
-    release_dir: Annotated[Path, typer.Argument(help="The release folder, dist/kinews-X.Y.Z.")],
+    release_dir: Annotated[Path, typer.Argument(help="The release folder, dist/<name>-X.Y.Z.")],
     repo_id: Annotated[str, typer.Option("--repo-id", help="Dataset repository ORG/NAME.")],
     private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
     dry_run: Annotated[
@@ -225,14 +250,17 @@ def publish(
     for path in report.deleted:
         out.print(f"deleted {path} (not in this release)", markup=False)
     out.print(
-        f'committed {len(plan.files)} files as "{plan.message}": {report.commit_url}', markup=False
+        f'committed {plural(len(plan.files), "file")} as "{plan.message}": {report.commit_url}',
+        markup=False,
     )
-    out.print(f"verified {report.verified} files on the Hub; tagged {plan.tag}", markup=False)
+    out.print(
+        f"verified {plural(report.verified, 'file')} on the Hub; tagged {plan.tag}", markup=False
+    )
 
 
 @app.command()
 def baseline(
-    release: Annotated[Path, typer.Argument(help="A release folder (dist/kinews-X.Y.Z).")],
+    release: Annotated[Path, typer.Argument(help="A release folder (dist/<name>-X.Y.Z).")],
     format: TextOrJson = "text",
     root: Root = Path("."),
 ) -> None:
@@ -271,7 +299,8 @@ def _agreement_lines(report, by_label: bool) -> list[str]:
         return ["no document has two or more annotators: nothing to compare"]
     e, t, i = report.entities, report.tokens, report.entity_tokens
     lines = [
-        f"{report.documents} documents, {report.annotators} annotators, {report.pairs} pairs",
+        f"{plural(report.documents, 'document')}, {plural(report.annotators, 'annotator')}, "
+        f"{plural(report.pairs, 'pair')}",
         f"entity F1 (mean over pairs): exact {f(e.exact)}  partial {f(e.partial)}  "
         f"type {f(e.type)}",
         f"Cohen's kappa (mean over pairs): all tokens {f(t.kappa)}  entity tokens {f(i.kappa)}",
@@ -287,7 +316,7 @@ def _agreement_lines(report, by_label: bool) -> list[str]:
     if report.pairs > 1:
         for p in report.per_pair:
             lines.append(
-                f"pair {p.annotators[0]} / {p.annotators[1]}: {p.documents} documents, "
+                f"pair {p.annotators[0]} / {p.annotators[1]}: {plural(p.documents, 'document')}, "
                 f"exact {f(p.exact)}, kappa {f(p.kappa)}"
             )
     lines.append(f"tokens: {report.tokenizer}")
@@ -308,7 +337,8 @@ def adjudicate(
 
     report = run(root, min_agree)
     out.print(
-        f"{len(report.documents)} documents adjudicated into {GOLD_FILE}: {report.spans} spans; "
+        f"{plural(len(report.documents), 'document')} adjudicated into {GOLD_FILE}: "
+        f"{plural(report.spans, 'span')}; "
         f"{report.open_items} open and {report.resolved_items} resolved items in {WORKLIST_FILE}",
         markup=False,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kinews.cli.common import Offsets, Root, err, out
+from kinews.errors import plural
 
 ls_app = typer.Typer(
     no_args_is_help=True, help="Annotation sessions in Label Studio (LABEL_STUDIO_URL/_API_KEY)."
@@ -76,7 +77,8 @@ def ls_push(
         for doc_id, reason in reviewed.skipped:
             out.print(f"skipped {doc_id}: {reason}", markup=False)
         out.print(
-            f"{len(reviewed.documents)} documents with {reviewed.open_items} open items: "
+            f"{plural(len(reviewed.documents), 'document')} with "
+            f"{plural(reviewed.open_items, 'open item')}: "
             f"{len(reviewed.added)} tasks added, {reviewed.attached} review predictions attached, "
             f"{reviewed.replaced} outdated removed, {len(reviewed.up_to_date)} up to date"
         )

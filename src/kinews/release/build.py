@@ -1,6 +1,6 @@
 """Validated records → a versioned release folder that `datasets.load_dataset` reads.
 
-    dist/kinews-X.Y.Z/     the release folder (folder.py: its layout, checksums, version)
+    dist/<name>-X.Y.Z/     the release folder (folder.py: its layout, checksums, version)
 
 A split with no rows is left out (no file, no entry in the card's `configs`), in every config
 alike: datasets 5.2 cannot load an empty split at all ("Instruction ... corresponds to no data",
@@ -32,7 +32,7 @@ from datasets import Features
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.proposals import cache_folder, default_workers, tokenize_texts
-from kinews.records import Annotation, Document, LocatedAnnotation
+from kinews.records import FOLDER_MODE, Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,
@@ -161,7 +161,7 @@ def build(
     executor: Executor | None = None,
     cache: bool = True,
 ) -> Release:
-    """Build dist/kinews-VERSION from the corpus and annotations under `root`.
+    """Build dist/<name>-VERSION (name: schemas/dataset.yaml) from the data under `root`.
 
     A new version is recorded in the root; a recorded one must be reproduced exactly. `date`
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
@@ -232,8 +232,8 @@ def build(
     ]
 
     out.mkdir(parents=True, exist_ok=True)
-    target = out / folder_name(version)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{folder_name(version)}."))
+    target = out / folder_name(dataset.name, version)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{target.name}."))
     try:
         features = {config: features_of(config, scheme) for config in CONFIGS}
         num_bytes = {
@@ -275,6 +275,7 @@ def build(
                 raise KinewsError(problems)
         if target.exists():
             shutil.rmtree(target)
+        staging.chmod(FOLDER_MODE)  # mkdtemp makes it 0700; a release is for everyone to read
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

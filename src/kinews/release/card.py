@@ -293,7 +293,7 @@ def _body(facts: CardFacts) -> str:
         name=inline(dataset.name),
         summary=inline(dataset.summary),
         description=datasheet.description_section(dataset),
-        folder=folder_name(facts.version),
+        folder=folder_name(dataset.name, facts.version),
         version=facts.version,
         date=facts.date,
         documents=_plural(total, "document"),

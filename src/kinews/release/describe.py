@@ -111,7 +111,7 @@ def describe(
     facts = replace(facts, num_bytes={**facts.num_bytes, **measured})
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     if rows["sentences"]["train"] and rows["sentences"]["test"]:
-        reproduce = f"kinews baseline dist/{folder_name(version)}"
+        reproduce = f"kinews baseline dist/{folder_name(dataset.name, version)}"
         section = "\n".join(markdown_section(run_baseline(staging), reproduce))
         facts = replace(facts, baseline=section)
         (staging / CARD).write_text(render_card(facts), encoding="utf-8")

@@ -1,6 +1,6 @@
 """The release folder: its layout, writing and reading its files, checksums and version.
 
-    kinews-X.Y.Z/
+    <name>-X.Y.Z/                                   <name> from schemas/dataset.yaml
       README.md                                       dataset card (card.py)
       data/{config}/{split}-00000-of-00001.parquet    documents, sentences, annotations (configs.py)
       label-counts.png                                spans per label and split (chart.py)
@@ -28,11 +28,13 @@ CHECKSUMS = "SHA256SUMS"
 CHART = "label-counts.png"
 GUIDELINES = "GUIDELINES.md"
 _SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
-_FOLDER_VERSION = re.compile(r"^kinews-(\d+\.\d+\.\d+)$")
+# The dataset's name (schemas/dataset.yaml: lower case, digits, `-`) and its version.
+_FOLDER_VERSION = re.compile(r"^[a-z0-9][a-z0-9-]*-(\d+\.\d+\.\d+)$")
 
 
-def folder_name(version: str) -> str:
-    return f"kinews-{version}"
+def folder_name(name: str, version: str) -> str:
+    """The release folder of version `version` of the dataset `name`: `<name>-X.Y.Z`."""
+    return f"{name}-{version}"
 
 
 def shard(config: str, split: str) -> str:
@@ -111,7 +113,7 @@ def check_checksums(release: Path, actual: dict[str, str]) -> None:
 
 
 def release_version(path: Path) -> str:
-    """The version of a release folder: from its name `kinews-X.Y.Z`, else its card's YAML.
+    """The version of a release folder: from its name `<name>-X.Y.Z`, else its card's YAML.
 
     Raises KinewsError (`release-invalid`) when neither names a version.
     """
@@ -126,7 +128,7 @@ def release_version(path: Path) -> str:
             return str(header["version"])
     raise KinewsError.single(
         "release-invalid",
-        "cannot tell the release's version: the folder is not named kinews-X.Y.Z and its "
+        "cannot tell the release's version: the folder is not named <name>-X.Y.Z and its "
         "README.md has no `version`",
         file=str(path),
     )

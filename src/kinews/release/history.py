@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kinews.errors import KinewsError, Problem
+from kinews.errors import KinewsError, Problem, plural
 from kinews.records import Annotation, write_atomic
 from kinews.release.splits import SPLITS
 
@@ -164,8 +164,10 @@ def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) ->
 
     Counted from the release records alone, so it works without the old release folder. Spans
     of a document present in both releases are compared as counts per label: a relabelled span
-    is one removed and one added, a boundary shift is invisible here. `kinews diff` compares
-    release folders span by span and can replace this function where both folders exist.
+    is one removed and one added, a boundary shift is invisible here. Documents are counted in
+    the words of `kinews diff`: added, removed, changed (its text), moved (to another split).
+    `kinews diff` compares release folders span by span and can replace this function where both
+    folders exist.
     """
     if previous is None:
         spans = Counter[str]()
@@ -174,10 +176,9 @@ def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) ->
         sizes = Counter(entry.split for entry in current.documents.values())
         by_label = ", ".join(f"{label} {n}" for label, n in sorted(spans.items())) or "none"
         return [
-            f"- First release: {len(current.documents)} "
-            f"document{'' if len(current.documents) == 1 else 's'} ("
+            f"- First release: {plural(len(current.documents), 'document')} ("
             + ", ".join(f"{split} {sizes[split]}" for split in SPLITS)
-            + f"), {sum(spans.values())} spans.",
+            + f"), {plural(sum(spans.values()), 'span')}.",
             f"- Spans by label: {by_label}.",
         ]
     docs = {split: Counter[str]() for split in SPLITS}
@@ -192,13 +193,16 @@ def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) ->
             docs[old.split]["removed"] += 1
             removed[old.split].update(old.labels)
         elif old is not None and new is not None and old != new:
-            docs[new.split]["changed"] += 1
+            # the words of `kinews diff`: changed = its text changed, moved = its split changed
+            docs[new.split]["changed"] += old.text_sha256 != new.text_sha256
+            docs[new.split]["moved"] += old.split != new.split
             for label in set(old.labels) | set(new.labels):
                 delta = new.labels.get(label, 0) - old.labels.get(label, 0)
                 (added if delta > 0 else removed)[new.split][label] += abs(delta)
     lines = [
-        f"- {split}: {docs[split]['added']} documents added, {docs[split]['removed']} removed, "
-        f"{docs[split]['changed']} changed; {sum(added[split].values())} spans added, "
+        f"- {split}: {plural(docs[split]['added'], 'document')} added, "
+        f"{docs[split]['removed']} removed, {docs[split]['changed']} changed, "
+        f"{docs[split]['moved']} moved; {plural(sum(added[split].values()), 'span')} added, "
         f"{sum(removed[split].values())} removed"
         for split in SPLITS
     ]
@@ -208,7 +212,7 @@ def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) ->
     for label in labels:
         plus = sum(added[split][label] for split in SPLITS)
         minus = sum(removed[split][label] for split in SPLITS)
-        lines.append(f"- {label}: {plus} spans added, {minus} removed")
+        lines.append(f"- {label}: {plural(plus, 'span')} added, {minus} removed")
     if not labels and not any(docs[split] for split in SPLITS):
         lines.append("- No document or span changed.")
     return lines

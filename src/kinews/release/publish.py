@@ -101,7 +101,7 @@ def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> Publi
     if not (release / CARD).is_file() or not (release / CHECKSUMS).is_file():
         raise KinewsError.single(
             "release-invalid",
-            f"not a kinews release: README.md and {CHECKSUMS} are required",
+            f"not a release folder: README.md and {CHECKSUMS} are required",
             file=str(release),
         )
     version = release_version(release)

@@ -232,12 +232,16 @@ def problems_of(
     table: str,
     docs: pl.DataFrame,
     records: pl.DataFrame,
+    guidelines: str = "the guidelines",
 ) -> list[Problem]:
-    """The problems of every row of `frame` that fails a check of `model`."""
+    """The problems of every row of `frame` that fails a check of `model`.
+
+    `guidelines`: the dataset's annotation manual, which messages point to.
+    """
     try:
         model.validate(frame, lazy=True)
     except SchemaErrors as errors:
-        return _problems(errors.failure_cases, frame, table, docs, records)
+        return _problems(errors.failure_cases, frame, table, docs, records, guidelines)
     return []
 
 
@@ -247,6 +251,7 @@ def _problems(
     table: str,
     docs: pl.DataFrame,
     records: pl.DataFrame,
+    guidelines: str,
 ) -> list[Problem]:
     found: set[tuple[str, int]] = set()
     for check, column, index in cases.select("check", "column", "index").iter_rows():
@@ -270,7 +275,7 @@ def _problems(
         # Facts only a failing row's message needs, computed for it alone.
         if code == "span-partial-word":
             text = docs["text"][row["doc_row"]]
-            row = {**row, "word": word_at(text, row["start"], row["end"])}
+            row = {**row, "word": word_at(text, row["start"], row["end"]), "guidelines": guidelines}
         elif code == "annotator-duplicate":
             first = records.row(row["same_annotator_record"], named=True)
             row = {**row, "same_annotator_at": f"{first['file']}:{first['line']}"}

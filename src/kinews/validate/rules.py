@@ -186,7 +186,7 @@ _ALL = (
         "warning",
         lambda r: (
             f"span edge falls inside the word {r['word']!r}; annotate whole words "
-            "(GUIDELINES.md, G11) unless the entity really is part of the word"
+            f"({r['guidelines']}) unless the entity really is part of the word"
         ),
     ),
     Rule(

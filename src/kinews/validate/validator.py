@@ -78,11 +78,23 @@ def _validate(root: Path) -> tuple[Scheme, list[Problem]]:
             spans = span_facts(read.table, records, docs, scheme)
             problems = [*documents.problems, *read.problems]
             problems += problems_of(RecordsTable, records, "records", docs, records)
-            problems += problems_of(spans_table_model(scheme), spans, "spans", docs, records)
+            problems += problems_of(
+                spans_table_model(scheme), spans, "spans", docs, records, _guidelines(root)
+            )
             problems += _unused_labels(root, scheme, spans)
             problems += worklist.result()
             problems += checking.result()
     return scheme, sorted(problems, key=_order)
+
+
+def _guidelines(root: Path) -> str:
+    """The manual the dataset declares (schemas/dataset.yaml), for messages to point to."""
+    from kinews.dataset import load_dataset_declaration
+
+    try:
+        return load_dataset_declaration(root).guidelines
+    except KinewsError:  # `kinews build` reports a broken declaration; the data is checked anyway
+        return "the annotation guidelines"
 
 
 def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Problem]:
