@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import GOLDEN, SEED_ID, tree
-from kinews.adjudication.adjudicate import GOLD_FILE, adjudicate, adjudicate_document, span_key
+from kinews.adjudication.adjudicate import adjudicate, adjudicate_document, span_key
 from kinews.errors import KinewsError
-from kinews.records import Annotation, Document, Span, load_annotations, load_documents
-from kinews.worklist import WORKLIST_FILE, open_items
+from kinews.records import Annotation, Document, Span
+from kinews.root import GOLD_FILE, WORKLIST_FILE, load_annotations, load_documents
+from kinews.worklist import open_items
 
 TEXT = "Die Bundesregierung fördert KI in Berlin und München."
 #       0   4              19      27 30 34    40  44      52

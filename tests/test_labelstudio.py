@@ -34,9 +34,9 @@ from kinews.labelstudio.export import (
     utf16_to_code_points,
 )
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
-from kinews.labelstudio.pseudonyms import PSEUDONYMS_FILE
 from kinews.labelstudio.sessions import import_export
 from kinews.records import Annotation, Document, Span
+from kinews.root import PSEUDONYMS_FILE
 from kinews.scheme import Label, Scheme, load_scheme
 
 EXPORTS = SHARED / "data" / "labelstudio"

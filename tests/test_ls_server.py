@@ -33,7 +33,7 @@ import yaml
 
 from conftest import REPO, tree
 from kinews.labelstudio.export import config_labels
-from kinews.labelstudio.pseudonyms import PSEUDONYMS_FILE
+from kinews.root import PSEUDONYMS_FILE
 
 BOOT_TIMEOUT = 900  # seconds; includes installing Label Studio on a fresh machine
 TEXTS = {

@@ -11,15 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import REPO
+from kinews.files import iter_jsonl, write_atomic
 from kinews.records import (
     Annotation,
     Document,
     Span,
     annotation_from_json,
     document_from_json,
-    iter_jsonl,
     to_json,
-    write_atomic,
     write_jsonl,
 )
 
@@ -116,7 +115,7 @@ def test_writes_are_atomic_a_failed_write_leaves_the_old_file(tmp_path: Path, mo
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kinews.records.os.replace", broken_replace)
+    monkeypatch.setattr("kinews.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         write_atomic(target, b"new content")
     assert target.read_bytes() == before
@@ -149,7 +148,7 @@ def test_files_kinews_writes_are_0644_in_folders_0755(tmp_path):
     # mkstemp's 0600 would keep corpus, annotations and releases from the rest of the team.
     import stat
 
-    from kinews.records import write_atomic
+    from kinews.files import write_atomic
 
     path = tmp_path / "new" / "folder" / "documents.jsonl"
     write_atomic(path, b"{}\n")

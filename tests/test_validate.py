@@ -23,15 +23,8 @@ from hypothesis import strategies as st
 
 from conftest import CASES, GOLDEN, REPO, SHARED
 from kinews.ingest import normalise, sha256_text
-from kinews.records import (
-    Annotation,
-    Document,
-    Span,
-    scan_annotations,
-    scan_documents,
-    to_json,
-    write_jsonl,
-)
+from kinews.records import Annotation, Document, Span, to_json, write_jsonl
+from kinews.root import scan_annotations, scan_documents
 from kinews.scheme import load_scheme
 from kinews.validate import validate
 from kinews.validate.rules import RULES

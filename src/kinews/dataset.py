@@ -15,8 +15,8 @@ from typing import Any
 
 from kinews.declared import load_declaration
 from kinews.errors import KinewsError
+from kinews.root import DATASET_FILE
 
-DATASET_FILE = Path("schemas") / "dataset.yaml"
 GUIDELINES_VERSION = re.compile(r"^\*\*Version (\d+(?:\.\d+)*)\*\*", re.MULTILINE)
 
 

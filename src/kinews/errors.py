@@ -50,6 +50,11 @@ class Problem:
         }
 
 
+def only_errors(problems: list[Problem]) -> list[Problem]:
+    """The problems that fail a run (not warnings or notes)."""
+    return [p for p in problems if p.severity == "error"]
+
+
 def plural(n: int, word: str) -> str:
     """`1 document`, `2 documents`: counts in messages and cards read as English."""
     return f"{n} {word}{'' if n == 1 else 's'}"

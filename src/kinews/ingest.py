@@ -24,15 +24,10 @@ from typing import Any
 import yaml
 
 from kinews.errors import KinewsError, Problem
+from kinews.files import iter_jsonl
 from kinews.lock import root_lock
-from kinews.records import (
-    DOCUMENTS_FILE,
-    Document,
-    iter_jsonl,
-    load_annotations,
-    load_documents,
-    write_jsonl,
-)
+from kinews.records import Document, write_jsonl
+from kinews.root import DOCUMENTS_FILE, load_annotations, load_documents
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 METADATA_FIELDS = ("title", "source", "url", "published", "license", "language", "notes", "group")

@@ -23,11 +23,11 @@ from string import Template
 import yaml
 
 from kinews import __version__
-from kinews.dataset import DATASET_FILE
 from kinews.declared import schema
 from kinews.errors import KinewsError, Problem
-from kinews.records import ANNOTATIONS_DIR, FOLDER_MODE, write_atomic
-from kinews.scheme import SCHEME_FILE, Scheme, scheme_from_yaml
+from kinews.files import FOLDER_MODE, write_atomic
+from kinews.root import ANNOTATIONS_DIR, DATASET_FILE, SCHEME_FILE
+from kinews.scheme import Scheme, scheme_from_yaml
 
 # template in kinews/init_templates -> path in the new repository
 TEMPLATES = {

@@ -17,9 +17,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kinews.errors import KinewsError
+from kinews.root import LOCK_FILE, OWNER_FILE
 
-LOCK_FILE = Path(".kinews-local") / "lock"
-OWNER_FILE = Path(".kinews-local") / "lock.owner"  # the lock file itself is truncated on open
 WAIT_SECONDS = 5.0
 _held: dict[Path, int] = {}  # roots this process holds, with their nesting depth
 

@@ -32,9 +32,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from kinews.root import CACHE_DIR
 from kinews.tokens import Proposals, propose_each, tokenizer_version
 
-CACHE_DIR = Path(".kinews-cache") / "tokens"
 # Raised whenever what `kinews.tokens.propose` computes or how an entry is written changes, so
 # that no entry of the old kind is read back.
 FORMAT = "p1"

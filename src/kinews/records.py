@@ -1,24 +1,21 @@
 """The records that cross module lines, and their JSON Lines form.
 
 `Document`, `Span` and `Annotation` are frozen; every stage takes and returns them. Reading is
-strict: a field of the wrong type is a located `KinewsError`, never a silent default. Writing is
-atomic (temporary file in the same folder, then rename), so a failed run leaves the old file.
+strict: a field of the wrong type is a located `KinewsError`, never a silent default. The lines
+themselves are read and written by kinews.files; where a root keeps them is kinews.root.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from kinews.errors import KinewsError, Problem, render_span
+from kinews.errors import KinewsError, Problem, only_errors, render_span
+from kinews.files import write_atomic
 
-DOCUMENTS_FILE = Path("corpus") / "documents.jsonl"
-ANNOTATIONS_DIR = Path("annotations")
 STATUSES = ("submitted", "gold")
 
 
@@ -148,106 +145,6 @@ class LocatedAnnotation(Located):
     ann: Annotation
 
 
-# --- JSON Lines -------------------------------------------------------------------------------
-
-
-def iter_jsonl(path: Path, display: str | None = None) -> Iterator[tuple[int, Any]]:
-    """Yield (line number, parsed value) for each non-blank line of raw input; a BOM is allowed.
-
-    Raises KinewsError for a file that is not UTF-8 or a line that is not JSON; callers that
-    want every problem at once use `scan_jsonl` instead.
-    """
-    values, problems = scan_jsonl(path, display, allow_bom=True)
-    if problems:
-        raise KinewsError(problems)
-    yield from values
-
-
-def scan_jsonl(
-    path: Path, display: str | None = None, *, allow_bom: bool = False
-) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    """Parse every line of a JSON Lines file, collecting the lines that are not JSON.
-
-    kinews' own files must not start with a BOM (`file-bom`); raw articles may (`allow_bom`).
-    """
-    return scan_jsonl_bytes(path.read_bytes(), display or str(path), allow_bom=allow_bom)
-
-
-def scan_jsonl_bytes(
-    data: bytes, name: str, *, allow_bom: bool = False, only: Container[int] | None = None
-) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    """`scan_jsonl` of a file's bytes; with `only`, of just those (1-based) lines of it."""
-    problems: list[Problem] = []
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if bom and not allow_bom:
-        problems.append(
-            Problem(
-                name,
-                1,
-                None,
-                None,
-                "file-bom",
-                "file starts with a byte order mark; save it as UTF-8 without BOM",
-            )
-        )
-    values: list[tuple[int, Any]] = []
-    offset = bom  # byte offsets count from the start of the file, BOM included
-    for number, raw in enumerate(data[bom:].split(b"\n"), start=1):
-        start, offset = offset, offset + len(raw) + 1
-        if only is not None and number not in only:
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            bad = start + err.start
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    None,
-                    None,
-                    "file-not-utf8",
-                    f"not valid UTF-8: bad byte 0x{data[bad]:02x} at byte offset {bad}",
-                )
-            )
-            continue
-        if not line.strip():
-            continue
-        try:
-            values.append((number, parse_json_line(line)))
-        except ValueError as err:
-            problems.append(Problem(name, number, None, None, "line-not-json", str(err)))
-    return values, problems
-
-
-def parse_json_line(line: str) -> Any:
-    """One line of strict JSON: no NaN/Infinity, no unpaired surrogate escapes.
-
-    Raises ValueError with a message saying what is wrong and where.
-    """
-    try:
-        value = json.loads(line, parse_constant=_reject_constant)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"line is not valid JSON: {err.msg} (column {err.colno})") from None
-    except RecursionError:  # no kinews record nests more than a few levels
-        raise ValueError("line is not valid JSON for kinews: nested too deeply") from None
-    if "\\u" in line and _has_lone_surrogate(value):
-        raise ValueError("line is not valid JSON: a \\u escape is an unpaired surrogate")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"line is not valid JSON: {name} is not a JSON number")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def dumps(record: Document | Annotation) -> str:
     return json.dumps(to_json(record), ensure_ascii=False)
 
@@ -263,30 +160,6 @@ def to_json(record: Document | Annotation) -> dict[str, Any]:
     if isinstance(record, Annotation):
         obj["spans"] = [{name: getattr(s, name) for name in SPAN.names} for s in record.spans]
     return obj
-
-
-FILE_MODE = 0o644
-FOLDER_MODE = 0o755
-
-
-def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` with `content` in one rename; a crash leaves the old file intact.
-
-    The file is 0644 and new folders 0755: corpus, annotations and releases are shared, and
-    mkstemp's 0600 would keep them from the rest of the team (and from a web server).
-    """
-    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_jsonl(path: Path, records: Iterable[Document | Annotation]) -> None:
@@ -362,15 +235,11 @@ ANNOTATION_FIELDS = ANNOTATION.names
 SPAN_FIELDS = SPAN.names
 
 
-def _errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
-
-
 def document_from_json(obj: Any, file: str, line: int) -> Document:
     """Build a Document from one parsed JSON line. Raises KinewsError naming file and line."""
     doc, problems = read_document(obj, file, line)
     if doc is None:
-        raise KinewsError(_errors(problems))
+        raise KinewsError(only_errors(problems))
     return doc
 
 
@@ -396,7 +265,7 @@ def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
     """Build an Annotation from one parsed JSON line. Raises KinewsError naming file and line."""
     ann, problems = read_annotation(obj, file, line)
     if ann is None:
-        raise KinewsError(_errors(problems))
+        raise KinewsError(only_errors(problems))
     return ann
 
 
@@ -436,74 +305,9 @@ def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, 
         )
         if not failed:
             spans.append(Span(**got))
-    failed = bool(_errors(f.problems))
+    failed = bool(only_errors(f.problems))
     f.unknown(ANNOTATION_FIELDS)
     if failed:
         return None, f.problems
     ann = Annotation(**values, spans=tuple(spans))
     return ann, f.problems
-
-
-# --- The dataset root -------------------------------------------------------------------------
-
-
-def _display(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def scan_documents(root: Path) -> tuple[list[LocatedDocument], list[Problem]]:
-    """Read corpus/documents.jsonl (missing file: empty corpus), collecting every bad line."""
-    path = root / DOCUMENTS_FILE
-    if not path.exists():
-        return [], []
-    name = _display(root, path)
-    docs: list[LocatedDocument] = []
-    values, problems = scan_jsonl(path, name)
-    for line, obj in values:
-        doc, line_problems = read_document(obj, name, line)
-        problems.extend(line_problems)
-        if doc is not None:
-            docs.append(LocatedDocument(name, line, doc))
-    return docs, problems
-
-
-def annotation_files(root: Path) -> list[Path]:
-    return sorted((root / ANNOTATIONS_DIR).glob("*.jsonl"))
-
-
-def scan_annotations(root: Path) -> tuple[list[LocatedAnnotation], list[Problem]]:
-    """Read every annotations/*.jsonl, collecting every bad line (a broken line hides nothing).
-
-    The problems include warnings (`field-unknown`); the records they name are still returned.
-    """
-    records: list[LocatedAnnotation] = []
-    problems: list[Problem] = []
-    for path in annotation_files(root):
-        name = _display(root, path)
-        values, file_problems = scan_jsonl(path, name)
-        problems.extend(file_problems)
-        for line, obj in values:
-            ann, line_problems = read_annotation(obj, name, line)
-            problems.extend(line_problems)
-            if ann is not None:
-                records.append(LocatedAnnotation(name, line, ann))
-    return records, problems
-
-
-def load_documents(root: Path) -> list[LocatedDocument]:
-    """Read the corpus. Raises KinewsError listing every bad line (warnings do not fail)."""
-    docs, problems = scan_documents(root)
-    if _errors(problems):
-        raise KinewsError(_errors(problems))
-    return docs
-
-
-def load_annotations(root: Path) -> list[LocatedAnnotation]:
-    """Read every annotation file. Raises KinewsError listing every bad line (not warnings)."""
-    records, problems = scan_annotations(root)
-    if _errors(problems):
-        raise KinewsError(_errors(problems))
-    return records

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from kinews.errors import KinewsError
+from kinews.root import SCHEME_FILE
 
-SCHEME_FILE = Path("schemas") / "labels.yaml"
 _LABEL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 

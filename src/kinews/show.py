@@ -21,13 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from kinews.errors import KinewsError
-from kinews.records import (
-    ANNOTATIONS_DIR,
-    DOCUMENTS_FILE,
-    Annotation,
-    Document,
-    Span,
-)
+from kinews.records import Annotation, Document, Span
+from kinews.root import ANNOTATIONS_DIR, DOCUMENTS_FILE
 from kinews.validate import load_valid
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

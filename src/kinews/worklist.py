@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import ANNOTATIONS_DIR, Span, scan_jsonl
-
-WORKLIST_FILE = ANNOTATIONS_DIR / "adjudication" / "worklist.jsonl"
+from kinews.files import scan_jsonl
+from kinews.records import Span
+from kinews.root import WORKLIST_FILE
 
 
 @dataclass(frozen=True)

@@ -32,19 +32,13 @@ from typing import Any
 
 from kinews.adjudication.agreement import layers_by_document
 from kinews.errors import KinewsError, Problem
+from kinews.files import write_atomic
 from kinews.lock import root_lock
-from kinews.records import (
-    ANNOTATIONS_DIR,
-    Annotation,
-    Document,
-    Span,
-    dumps,
-    write_atomic,
-)
+from kinews.records import Annotation, Document, Span, dumps
+from kinews.root import GOLD_FILE, WORKLIST_FILE
 from kinews.validate import load_valid
-from kinews.worklist import WORKLIST_FILE, Candidate, Item, item_to_json, read_worklist_lines
+from kinews.worklist import Candidate, Item, item_to_json, read_worklist_lines
 
-GOLD_FILE = ANNOTATIONS_DIR / "gold-adjudicated.jsonl"
 TOOL = "kinews-adjudicate"
 ADJUDICATOR = "adjudication"  # the `annotator` of adjudicated gold records
 

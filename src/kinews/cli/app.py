@@ -15,6 +15,7 @@ import typer
 from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
+from kinews.root import GOLD_FILE, WORKLIST_FILE
 
 app = typer.Typer(
     cls=Commands,
@@ -213,7 +214,7 @@ def show(
     root: Root = Path("."),
 ) -> None:
     """Show a document with its spans highlighted, and where annotators differ."""
-    from kinews.records import write_atomic
+    from kinews.files import write_atomic
     from kinews.show import load_view, render_html, render_terminal
 
     view = load_view(root, doc_id, annotator or ())
@@ -331,9 +332,7 @@ def adjudicate(
     root: Root = Path("."),
 ) -> None:
     """Build gold records from several annotators; disagreements go to a worklist."""
-    from kinews.adjudication.adjudicate import GOLD_FILE
     from kinews.adjudication.adjudicate import adjudicate as run
-    from kinews.worklist import WORKLIST_FILE
 
     report = run(root, min_agree)
     out.print(

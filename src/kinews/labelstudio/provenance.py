@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation, scan_annotations
+from kinews.records import Annotation
+from kinews.root import scan_annotations
 
 TOOL = "label-studio"
 

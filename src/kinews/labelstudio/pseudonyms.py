@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kinews.errors import KinewsError
-from kinews.records import write_atomic
+from kinews.files import write_atomic
+from kinews.root import PSEUDONYMS_FILE
 
-PSEUDONYMS_FILE = Path(".kinews-local") / "annotators.json"
 _PSEUDONYM = re.compile(r"annotator-[0-9]+")  # whole string: fullmatch
 
 

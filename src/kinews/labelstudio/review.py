@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kinews.adjudication.adjudicate import GOLD_FILE
 from kinews.errors import KinewsError
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.sessions import open_project, server_call
-from kinews.records import Document, Span, load_annotations, load_documents
+from kinews.records import Document, Span
+from kinews.root import GOLD_FILE, load_annotations, load_documents
 from kinews.worklist import Item, count_open, read_worklist
 
 REVIEW_VERSION = "kinews-review "  # + the annotator's pseudonym: the name of the prediction's tab

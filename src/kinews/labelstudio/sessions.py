@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
+from kinews.files import scan_jsonl, write_atomic
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.provenance import (
@@ -33,17 +34,8 @@ from kinews.labelstudio.provenance import (
 )
 from kinews.labelstudio.pseudonyms import Pseudonyms
 from kinews.lock import root_lock
-from kinews.records import (
-    ANNOTATIONS_DIR,
-    Annotation,
-    Document,
-    annotation_from_json,
-    dumps,
-    load_annotations,
-    load_documents,
-    scan_jsonl,
-    write_atomic,
-)
+from kinews.records import Annotation, Document, annotation_from_json, dumps
+from kinews.root import ANNOTATIONS_DIR, load_annotations, load_documents
 from kinews.scheme import load_scheme
 
 BATCH = 500

@@ -31,8 +31,9 @@ from datasets import Features
 
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
+from kinews.files import FOLDER_MODE
 from kinews.proposals import cache_folder, default_workers, tokenize_texts
-from kinews.records import FOLDER_MODE, Annotation, Document, LocatedAnnotation
+from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,

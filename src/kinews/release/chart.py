@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kinews.records import write_atomic
+from kinews.files import write_atomic
 
 # One colour per split, in split order; fixed so the picture does not change between builds.
 _SPLIT_COLOURS = ("#4363d8", "#f58231", "#3cb44b", "#911eb4", "#808080")

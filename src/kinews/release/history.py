@@ -19,10 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kinews.errors import KinewsError, Problem, plural
-from kinews.records import Annotation, write_atomic
+from kinews.files import write_atomic
+from kinews.records import Annotation
 from kinews.release.splits import SPLITS
+from kinews.root import RELEASES_DIR
 
-RELEASES_DIR = Path("releases")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
 CHANGELOG_ENTRY = re.compile(
     r"^## \[?v?(?P<version>\d+\.\d+\.\d+)\]?(?:\s*[-\u2013\u2014]\s*(?P<date>\d{4}-\d{2}-\d{2}))?",

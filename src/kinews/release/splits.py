@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import Document, iter_jsonl, write_atomic
+from kinews.files import iter_jsonl, write_atomic
+from kinews.records import Document
+from kinews.root import MANIFEST_FILE
 
 SPLITS = ("train", "validation", "test")
-MANIFEST_FILE = Path("releases") / "splits.jsonl"
 _CUTS = ((0.8, "train"), (0.9, "validation"), (1.0, "test"))
 
 

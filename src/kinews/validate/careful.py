@@ -16,6 +16,7 @@ import msgspec
 import pyarrow as pa
 
 from kinews.errors import Problem
+from kinews.files import scan_jsonl_bytes
 from kinews.records import (
     ANNOTATION,
     DOCUMENT,
@@ -23,7 +24,6 @@ from kinews.records import (
     Contract,
     read_annotation,
     read_document,
-    scan_jsonl_bytes,
     to_json,
 )
 from kinews.validate.arrow import assemble, empty, parse_lines, schema_of

@@ -23,13 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kinews.errors import Problem
-from kinews.records import (
-    ANNOTATION,
-    DOCUMENT,
-    DOCUMENT_OPTIONAL,
-    DOCUMENTS_FILE,
-    annotation_files,
-)
+from kinews.records import ANNOTATION, DOCUMENT, DOCUMENT_OPTIONAL
+from kinews.root import DOCUMENTS_FILE, annotation_files
 from kinews.validate.arrow import assemble, empty, parse_lines
 from kinews.validate.careful import read_carefully
 

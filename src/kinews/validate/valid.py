@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import LocatedAnnotation, LocatedDocument, scan_annotations, scan_documents
+from kinews.records import LocatedAnnotation, LocatedDocument
+from kinews.root import scan_annotations, scan_documents
 from kinews.scheme import Scheme
 from kinews.validate.validator import check
 

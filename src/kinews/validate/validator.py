@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinews.errors import KinewsError, Problem
-from kinews.scheme import SCHEME_FILE, Scheme, load_scheme
+from kinews.root import SCHEME_FILE, WORKLIST_FILE
+from kinews.scheme import Scheme, load_scheme
 from kinews.validate.rules import RULES
 from kinews.validate.tables import read_documents, read_records
 
@@ -123,7 +124,7 @@ def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Prob
 
 def _open_worklist_items(root: Path) -> list[Problem]:
     """One warning per document whose adjudication worklist still has open items."""
-    from kinews.worklist import WORKLIST_FILE, count_open, read_worklist_lines
+    from kinews.worklist import count_open, read_worklist_lines
 
     try:
         located = read_worklist_lines(root)

@@ -1,0 +1,138 @@
+"""Files as kinews reads and writes them: strict JSON Lines in, atomic writes out.
+
+Reading is strict (no NaN, no lone surrogates, nesting bounded, every bad line located); writing
+goes through a temporary file in the same folder and one rename, so a failed run leaves the old
+file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Container, Iterator
+from pathlib import Path
+from typing import Any
+
+from kinews.errors import KinewsError, Problem
+
+
+def iter_jsonl(path: Path, display: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed value) for each non-blank line of raw input; a BOM is allowed.
+
+    Raises KinewsError for a file that is not UTF-8 or a line that is not JSON; callers that
+    want every problem at once use `scan_jsonl` instead.
+    """
+    values, problems = scan_jsonl(path, display, allow_bom=True)
+    if problems:
+        raise KinewsError(problems)
+    yield from values
+
+
+def scan_jsonl(
+    path: Path, display: str | None = None, *, allow_bom: bool = False
+) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Parse every line of a JSON Lines file, collecting the lines that are not JSON.
+
+    kinews' own files must not start with a BOM (`file-bom`); raw articles may (`allow_bom`).
+    """
+    return scan_jsonl_bytes(path.read_bytes(), display or str(path), allow_bom=allow_bom)
+
+
+def scan_jsonl_bytes(
+    data: bytes, name: str, *, allow_bom: bool = False, only: Container[int] | None = None
+) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """`scan_jsonl` of a file's bytes; with `only`, of just those (1-based) lines of it."""
+    problems: list[Problem] = []
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if bom and not allow_bom:
+        problems.append(
+            Problem(
+                name,
+                1,
+                None,
+                None,
+                "file-bom",
+                "file starts with a byte order mark; save it as UTF-8 without BOM",
+            )
+        )
+    values: list[tuple[int, Any]] = []
+    offset = bom  # byte offsets count from the start of the file, BOM included
+    for number, raw in enumerate(data[bom:].split(b"\n"), start=1):
+        start, offset = offset, offset + len(raw) + 1
+        if only is not None and number not in only:
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            bad = start + err.start
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    None,
+                    None,
+                    "file-not-utf8",
+                    f"not valid UTF-8: bad byte 0x{data[bad]:02x} at byte offset {bad}",
+                )
+            )
+            continue
+        if not line.strip():
+            continue
+        try:
+            values.append((number, parse_json_line(line)))
+        except ValueError as err:
+            problems.append(Problem(name, number, None, None, "line-not-json", str(err)))
+    return values, problems
+
+
+def parse_json_line(line: str) -> Any:
+    """One line of strict JSON: no NaN/Infinity, no unpaired surrogate escapes.
+
+    Raises ValueError with a message saying what is wrong and where.
+    """
+    try:
+        value = json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"line is not valid JSON: {err.msg} (column {err.colno})") from None
+    except RecursionError:  # no kinews record nests more than a few levels
+        raise ValueError("line is not valid JSON for kinews: nested too deeply") from None
+    if "\\u" in line and _has_lone_surrogate(value):
+        raise ValueError("line is not valid JSON: a \\u escape is an unpaired surrogate")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"line is not valid JSON: {name} is not a JSON number")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace `path` with `content` in one rename; a crash leaves the old file intact.
+
+    The file is 0644 and new folders 0755: corpus, annotations and releases are shared, and
+    mkstemp's 0600 would keep them from the rest of the team (and from a web server).
+    """
+    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
