@@ -6,11 +6,42 @@ Every stage reports bad input as `Problem`s: a stable kebab-case code plus where
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+
+# What must never reach a terminal raw, wherever it comes from (a text, a title, an annotator's
+# name, a file name): C0 and C1 controls (ESC starts a terminal command; C1 0x9b is one on its
+# own), DEL, the bidirectional embeddings, overrides and isolates (they reorder what is shown),
+# and the line and paragraph separators. Zero-width joiners and the like stay: emoji need them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str, keep: str = "") -> str:
+    """`text` safe to print: each unsafe character (except those in `keep`) as an escape such
+    as `\\x1b` or `\\u202e`, so it is seen instead of obeyed."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+
+
+def json_visible(text: str) -> str:
+    """A JSON document safe to print: json.dumps escapes C0 controls itself, this the rest (as
+    `\\u` escapes, so the JSON still reads back to the same strings)."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char == "\n":
+        return "\\n"
+    if char == "\t":
+        return "\\t"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +67,8 @@ class Problem:
             parts.append(f"span={self.span}")
         prefix = "" if self.severity == "error" else f"{self.severity}: "
         parts.append(f"{prefix}{self.code}: {self.message}")
-        return " ".join(parts)
+        # Problems quote what they found (texts, ids, names): shown, never obeyed by a terminal.
+        return visible(" ".join(parts))
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kinews.errors import KinewsError
+from kinews.errors import KinewsError, visible
 from kinews.records import Annotation, Document, Span
 from kinews.root import ANNOTATIONS_DIR, DOCUMENTS_FILE
 from kinews.validate import load_valid
@@ -127,30 +127,34 @@ def render_terminal(view: DocumentView) -> RenderableType:
     """The view for a rich Console: header, the first layer's text with spans, disagreements."""
     doc = view.doc
     parts: list[RenderableType] = [
-        Text(f"{doc.id}" + (f" · {doc.title}" if doc.title else ""), style="bold")
+        Text(visible(doc.id + (f" · {doc.title}" if doc.title else "")), style="bold")
     ]
     if not view.layers:
-        parts += [Text("no annotation records: text only", style="italic"), Text(doc.text)]
+        parts += [Text("no annotation records: text only", style="italic"), Text(_shown(doc.text))]
         return Group(*parts)
     first, *others = view.layers
     parts.append(
         Text(
-            f"spans of {first.name}"
-            + (f"; compared with {', '.join(o.name for o in others)}" if others else "")
+            visible(
+                f"spans of {first.name}"
+                + (f"; compared with {', '.join(o.name for o in others)}" if others else "")
+            )
         )
     )
     body = Text()
     cursor = 0
     for span in first.spans:
-        body.append(doc.text[cursor : span.start])
+        body.append(_shown(doc.text[cursor : span.start]))
         colour = view.colours.get(span.label, _FALLBACK_COLOUR)
         style = f"{_ink(colour)} on {colour}"
         body.append("[", style="dim")
-        body.append(doc.text[span.start : span.end], style=style)
-        body.append(" " + span.label + (" ≠" if view.differs(span) else ""), style=f"bold {style}")
+        body.append(_shown(doc.text[span.start : span.end]), style=style)
+        body.append(
+            visible(" " + span.label + (" ≠" if view.differs(span) else "")), style=f"bold {style}"
+        )
         body.append("]", style="dim")
         cursor = span.end
-    body.append(doc.text[cursor:])
+    body.append(_shown(doc.text[cursor:]))
     parts.append(body)
     if others:
         disagreements = view.disagreements
@@ -163,15 +167,23 @@ def render_terminal(view: DocumentView) -> RenderableType:
             table.add_column("span")
             table.add_column("text")
             for layer in view.layers:
-                table.add_column(layer.name)
+                table.add_column(visible(layer.name))
             for d in disagreements:
                 table.add_row(
                     f"{d.start}-{d.end}",
-                    Text(d.text.replace("\n", "\\n")),
-                    *(Text(label or "—", style="" if label else "dim") for label in d.labels),
+                    Text(visible(d.text)),
+                    *(
+                        Text(visible(label or "—"), style="" if label else "dim")
+                        for label in d.labels
+                    ),
                 )
             parts.append(table)
     return Group(*parts)
+
+
+def _shown(text: str) -> str:
+    """A document's text for a terminal: its lines and tabs kept, every other control escaped."""
+    return visible(text, keep="\n\t")
 
 
 def _ink(colour: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from kinews.errors import Problem
+from kinews.errors import Problem, json_visible, visible
 
 REPORT_FORMATS = ("text", "json", "github")
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -16,7 +16,8 @@ GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 def render_report(problems: list[Problem], format: str) -> str:
     """The whole report of `problems` (sorted by location) in one of REPORT_FORMATS."""
     if format == "json":
-        return json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2)
+        report = json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2)
+        return json_visible(report)
     if format == "github":
         return "\n".join([*(github(p) for p in problems), summary(problems)])
     return grouped(problems)
@@ -46,7 +47,8 @@ def github(problem: Problem) -> str:
     """A workflow command: GitHub shows it as an annotation on the file and line."""
 
     def escape(text: str, *, prop: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        text = visible(text, keep="\r\n").replace("%", "%25")
+        text = text.replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
     props = [f"file={escape(problem.file, prop=True)}"] if problem.file else []
