@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from conftest import REPO
 from kinews.files import iter_jsonl, write_atomic
 from kinews.records import (
+    ANNOTATION,
+    DOCUMENT,
+    SPAN,
     Annotation,
     Document,
     Span,
@@ -166,3 +169,20 @@ def test_counts_in_messages_agree_with_their_number():
         "1 document",
         "2 documents",
     ]
+
+
+def test_the_validators_tables_take_their_record_columns_from_the_contract(seed_root):
+    """The pandera columns of the records' own fields are derived from the contract: the same
+    names, and nullable exactly where the contract allows null."""
+    from kinews.scheme import load_scheme
+    from kinews.validate.contracts import DocumentsTable, RecordsTable, spans_table_model
+
+    spans = spans_table_model(load_scheme(seed_root))
+    for model, contract in ((DocumentsTable, DOCUMENT), (RecordsTable, ANNOTATION), (spans, SPAN)):
+        columns = model.to_schema().columns
+        own = [f for f in contract.fields if f.name in columns]
+        assert own, model
+        for f in own:
+            assert columns[f.name].nullable == (f.presence != "required"), (model, f.name)
+    scalar = {f.name for f in ANNOTATION.fields if f.type in (str, int)}
+    assert scalar <= set(RecordsTable.to_schema().columns)

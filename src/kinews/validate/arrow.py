@@ -22,9 +22,12 @@ _ARROW = {str: pa.string(), int: pa.int64()}
 _LOCATION = [("file", pa.string()), ("line", pa.int64())]
 SPAN_TYPE = pa.struct([(f.name, _ARROW[f.type]) for f in SPAN.fields])
 # The columns the validator's checks read: other metadata is not checked beyond its type.
-_CHECKED = ("id", "text", "sha256", "language")
+CHECKED_DOCUMENT_FIELDS = ("id", "text", "sha256", "language")
 DOCUMENTS_SCHEMA = pa.schema(
-    [*_LOCATION, *((f.name, _ARROW[f.type]) for f in DOCUMENT.fields if f.name in _CHECKED)]
+    [
+        *_LOCATION,
+        *((f.name, _ARROW[f.type]) for f in DOCUMENT.fields if f.name in CHECKED_DOCUMENT_FIELDS),
+    ]
 )
 # `origin` is free-form: left to inference, then only its kind is checked.
 RECORDS_SCHEMA = pa.schema(

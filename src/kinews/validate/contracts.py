@@ -2,10 +2,14 @@
 
 Each rule is a column `Field` or a `dataframe_check` named after its problem code (`_` for `-`),
 written as a polars expression over the facts `kinews.validate.facts` computed; `problems_of`
-turns the failing rows pandera reports (lazily, all at once) into located `Problem`s.
+turns the failing rows pandera reports (lazily, all at once) into located `Problem`s. The columns
+that are the records' own fields come from the record contract (`kinews.records`): their types
+and whether they may be null are declared there once; only the rules on them are written here.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -14,8 +18,9 @@ from pandera.errors import SchemaErrors
 
 from kinews.errors import Problem, render_span
 from kinews.ingest import ID_PATTERN
-from kinews.records import STATUSES
+from kinews.records import ANNOTATION, DOCUMENT, SPAN, STATUSES, Contract
 from kinews.scheme import Scheme
+from kinews.validate.arrow import CHECKED_DOCUMENT_FIELDS
 from kinews.validate.facts import WORD_CHAR, word_at
 from kinews.validate.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
 
@@ -25,17 +30,44 @@ def _ok(expression: pl.Expr) -> pl.Expr:
 
 
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_POLARS = {str: pl.Utf8, int: pl.Int64}
 
 
-class DocumentsTable(pa.DataFrameModel):
+def contract_columns(
+    contract: Contract, names: tuple[str, ...], **rules: dict[str, Any]
+) -> type[pa.DataFrameModel]:
+    """A pandera model whose columns are the fields `names` of `contract`, typed and nullable
+    as the contract declares them; `rules` (by field name) are the column checks on them."""
+    wanted = [f for f in contract.fields if f.name in names]
+    assert len(wanted) == len(names), names  # a name the contract does not have is a typo
+    namespace: dict[str, object] = {
+        "__annotations__": {f.name: _POLARS[f.type] for f in wanted},
+        "__module__": __name__,
+    }
+    for f in wanted:
+        namespace[f.name] = pa.Field(nullable=f.presence != "required", **rules.get(f.name, {}))
+    return type("ContractColumns", (pa.DataFrameModel,), namespace)
+
+
+_DocumentColumns = contract_columns(
+    DOCUMENT,
+    CHECKED_DOCUMENT_FIELDS,
+    id={"str_matches": ID_PATTERN.pattern},
+    language={"str_matches": LANGUAGE_PATTERN},
+)
+# The record's scalar fields; its origin is not checked beyond its type, its spans are a table.
+_RecordColumns = contract_columns(
+    ANNOTATION,
+    tuple(f.name for f in ANNOTATION.fields if f.type in _POLARS),
+    status={"isin": list(STATUSES)},
+)
+
+
+class DocumentsTable(_DocumentColumns):  # type: ignore[valid-type,misc]  # made at run time
     """One row per line of corpus/documents.jsonl, with facts computed from its text."""
 
     file: pl.Utf8
     line: pl.Int64 = pa.Field(ge=1)
-    id: pl.Utf8 = pa.Field(str_matches=ID_PATTERN.pattern)
-    text: pl.Utf8
-    sha256: pl.Utf8
-    language: pl.Utf8 = pa.Field(nullable=True, str_matches=LANGUAGE_PATTERN)
     digest: pl.Utf8
     nfc: pl.Boolean
     control: pl.Boolean  # has a control character (checks.CONTROL)
@@ -84,17 +116,11 @@ class DocumentsTable(pa.DataFrameModel):
         strict = True
 
 
-class RecordsTable(pa.DataFrameModel):
+class RecordsTable(_RecordColumns):  # type: ignore[valid-type,misc]  # made at run time
     """One row per annotation record, with the document it points at (null: none)."""
 
     file: pl.Utf8
     line: pl.Int64 = pa.Field(ge=1)
-    doc_id: pl.Utf8
-    doc_sha256: pl.Utf8
-    annotator: pl.Utf8
-    status: pl.Utf8 = pa.Field(isin=list(STATUSES))
-    created_at: pl.Utf8
-    updated_at: pl.Utf8 = pa.Field(nullable=True)
     record: pl.UInt32
     doc_row: pl.UInt32 = pa.Field(nullable=True)  # null: no such document
     current_sha256: pl.Utf8 = pa.Field(nullable=True)
@@ -144,16 +170,12 @@ class RecordsTable(pa.DataFrameModel):
 
 def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
     """The spans contract; label names and maximum lengths come from the scheme."""
-    labels = scheme.label_names
+    span_columns = contract_columns(SPAN, SPAN.names, label={"isin": scheme.label_names})
 
-    class SpansTable(pa.DataFrameModel):
+    class SpansTable(span_columns):  # type: ignore[valid-type,misc]  # a class made at run time
         """One row per span, with what its document has at its offsets and around them."""
 
         record: pl.Int64  # row of the records table: file, line and document id
-        start: pl.Int64
-        end: pl.Int64
-        label: pl.Utf8 = pa.Field(isin=labels)
-        text: pl.Utf8
         doc_row: pl.UInt32 = pa.Field(nullable=True)  # null: no such document
         doc_length: pl.Int64 = pa.Field(nullable=True)
         max_length: pl.Int64 = pa.Field(nullable=True)  # of the label, from the scheme
