@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinews.errors import KinewsError, Problem
+from kinews.proposals import cache_folder, default_workers, tokenize_texts
 from kinews.records import Annotation, Document
-from kinews.tokens import spans_to_bio, split_sentences, tokenizer_version
+from kinews.tokens import Proposals, spans_to_bio, split_sentences, tokenizer_version
 from kinews.validate import load_valid
 
 Variant = Literal["exact", "partial", "type"]
@@ -230,13 +231,17 @@ def _mean(values: Iterable[float | None]) -> float | None:
 # --- token level ----------------------------------------------------------------------------
 
 
-def document_tags(text: str, layers: Mapping[str, Annotation]) -> dict[str, list[str]]:
+def document_tags(
+    text: str, layers: Mapping[str, Annotation], proposals: Proposals | None = None
+) -> dict[str, list[str]]:
     """Each annotator's BIO tags over one shared tokenisation of the document.
 
     Token boundaries fall at every span edge of every annotator, so no span is widened or cut.
+    `proposals`: SoMaJo's for this text, when known (the build's, or the token cache's).
     Raises KinewsError (`span-untokenisable`) for a span edged with whitespace.
     """
-    sentences = split_sentences(text, [s for ann in layers.values() for s in ann.spans])
+    spans = [s for ann in layers.values() for s in ann.spans]
+    sentences = split_sentences(text, spans, proposals)
     return {
         name: [tag for sentence in sentences for tag in spans_to_bio(sentence, ann.spans)]
         for name, ann in layers.items()
@@ -285,9 +290,14 @@ def krippendorff_alpha(units: Iterable[Sequence[str]]) -> float | None:
 
 
 def measure(
-    documents: Mapping[str, Document], annotations: Iterable[Annotation], labels: Sequence[str]
+    documents: Mapping[str, Document],
+    annotations: Iterable[Annotation],
+    labels: Sequence[str],
+    proposals: Mapping[str, Proposals] | None = None,
 ) -> AgreementReport:
     """Agreement figures over every document with two or more annotators.
+
+    `proposals`: SoMaJo's proposals by document id where already known (else computed here).
 
     Raises KinewsError (`annotator-duplicate`) for two submitted records of one annotator on
     one document.
@@ -298,7 +308,11 @@ def measure(
         for a, b in itertools.combinations(by_annotator, 2):
             shared[a, b].append((by_annotator[a], by_annotator[b]))
 
-    tags = {doc_id: document_tags(documents[doc_id].text, by) for doc_id, by in layers.items()}
+    known = proposals or {}
+    tags = {
+        doc_id: document_tags(documents[doc_id].text, by, known.get(doc_id))
+        for doc_id, by in layers.items()
+    }
 
     per_pair = []
     kappas_inside = []
@@ -376,4 +390,11 @@ def agree(root: Path) -> AgreementReport:
     """
     checked = load_valid(root)
     documents = {d.doc.id: d.doc for d in checked.documents}
-    return measure(documents, [r.ann for r in checked.annotations], checked.scheme.label_names)
+    annotations = [r.ann for r in checked.annotations]
+    # The build's token cache serves here too: tokenizing is most of the time agreement takes.
+    compared = sorted({a.doc_id for a in annotations if a.doc_id in documents})
+    tokenized = tokenize_texts(
+        [documents[d].text for d in compared], cache=cache_folder(root), workers=default_workers()
+    )
+    proposals = dict(zip(compared, tokenized.proposals, strict=True))
+    return measure(documents, annotations, checked.scheme.label_names, proposals)

@@ -262,6 +262,7 @@ def build(
             released=released,
             layers=layers,
             chosen=chosen,
+            proposals={d.id: p for d, p in zip(released, tokenized.proposals, strict=True)},
             tokenizer=tokenizer_version(),
             changelog=changelog,
             unannotated=len(docs) - len(released),

@@ -49,6 +49,7 @@ from kinews.release.folder import (
 )
 from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
+from kinews.tokens import Proposals
 
 
 def describe(
@@ -65,12 +66,16 @@ def describe(
     released: Sequence[Document],
     layers: Mapping[str, list[Annotation]],
     chosen: Mapping[str, Annotation],
+    proposals: Mapping[str, Proposals],
     tokenizer: str,
     changelog: Sequence[ChangelogEntry],
     unannotated: int,
     open_items: dict[str, int],
 ) -> dict[str, str]:
-    """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256."""
+    """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256.
+
+    `proposals`: the build's SoMaJo proposals by document id, which agreement reuses.
+    """
     label_counts = {
         split: Counter(
             scheme.label_names[s["label"]] for r in rows["documents"][split] for s in r["spans"]
@@ -81,7 +86,7 @@ def describe(
     manual_version = guidelines_version(root, dataset)  # refuses a missing manual first
     shutil.copyfile(root / dataset.guidelines, staging / GUIDELINES)
     records = [a for d in released for a in layers[d.id]]
-    report = measure({d.id: d for d in released}, records, scheme.label_names)
+    report = measure({d.id: d for d in released}, records, scheme.label_names, proposals)
     facts = CardFacts(
         version=version,
         date=date,
