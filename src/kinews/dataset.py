@@ -9,7 +9,7 @@ people and links from here (and everything measurable from the data), so a corpu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,13 @@ class Dataset:
     citation: Citation
     selection: str
     curation_rationale: str
+    # The fields of a section of the file (annotators:, uses:) are named section_field.
     annotators_who: str
     annotators_per_document: int
-    adjudication: str
-    pre_annotation: str | None
-    intended_uses: tuple[str, ...]
-    out_of_scope_uses: tuple[str, ...]
+    annotators_adjudication: str
+    annotators_pre_annotation: str | None
+    uses_intended: tuple[str, ...]
+    uses_out_of_scope: tuple[str, ...]
     limitations: tuple[str, ...]
     bias: str | None
     funding: str | None
@@ -65,31 +66,20 @@ def load_dataset_declaration(root: Path) -> Dataset:
             file=str(path),
         )
     data: dict[str, Any] = load_declaration(path, "dataset.schema.json", "dataset-invalid")
-    people, uses = data["annotators"], data["uses"]
-    return Dataset(
-        name=data["name"],
-        pretty_name=data["pretty_name"],
-        language=data["language"],
-        summary=data["summary"],
-        description=data["description"],
-        homepage=data["homepage"],
-        repository=data["repository"],
-        contact=data["contact"],
-        maintainers=tuple(data["maintainers"]),
-        citation=Citation(**data["citation"]),
-        selection=data["selection"],
-        curation_rationale=data["curation_rationale"],
-        annotators_who=people["who"],
-        annotators_per_document=people["per_document"],
-        adjudication=people["adjudication"],
-        pre_annotation=people["pre_annotation"],
-        intended_uses=tuple(uses["intended"]),
-        out_of_scope_uses=tuple(uses["out_of_scope"]),
-        limitations=tuple(data["limitations"]),
-        bias=data["bias"],
-        funding=data["funding"],
-        guidelines=data["guidelines"],
-    )
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "citation":
+            flat[key] = Citation(**value)
+        elif isinstance(value, dict):  # a section: its fields are section_field
+            flat.update({f"{key}_{name}": v for name, v in value.items()})
+        else:
+            flat[key] = value
+    # The schema requires every key, so each field has its value; lists become tuples.
+    values: dict[str, Any] = {
+        f.name: tuple(flat[f.name]) if isinstance(flat[f.name], list) else flat[f.name]
+        for f in fields(Dataset)
+    }
+    return Dataset(**values)
 
 
 def guidelines_version(root: Path, dataset: Dataset) -> str | None:

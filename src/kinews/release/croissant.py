@@ -176,12 +176,13 @@ def _responsible_ai(
             "LF and applying Unicode NFC; what the source did to a text is in its `notes`."
         ],
         "rai:dataAnnotationProtocol": (
-            f"Spans marked by hand following GUIDELINES.md{version}; {dataset.adjudication}"
+            f"Spans marked by hand following GUIDELINES.md{version}; "
+            f"{dataset.annotators_adjudication}"
         ),
         "rai:dataAnnotationPlatform": list(annotation.tools) or ["none recorded"],
         "rai:annotationsPerItem": str(dataset.annotators_per_document),
         "rai:annotatorDemographics": [dataset.annotators_who],
-        "rai:dataUseCases": list(dataset.intended_uses),
+        "rai:dataUseCases": list(dataset.uses_intended),
         "rai:dataLimitations": list(dataset.limitations),
         "rai:dataReleaseMaintenancePlan": (
             "Versioned releases; a document keeps its split; corrections come as new versions."

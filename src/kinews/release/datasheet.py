@@ -139,11 +139,11 @@ def labelling_section(
         f"- Gold records: {gold}.",
         f"- Tools: {', '.join(facts.tools) or 'none recorded'}.",
         "- Pre-annotation: "
-        + inline(dataset.pre_annotation, "none; every span was chosen by an annotator."),
+        + inline(dataset.annotators_pre_annotation, "none; every span was chosen by an annotator."),
         f"- Time spent: {plural(facts.lead_times, 'record')} carry a measured lead time; "
         "the others were not timed (their `lead_time` is null).",
         "",
-        inline(dataset.adjudication),
+        inline(dataset.annotators_adjudication),
     ]
     return "\n".join(lines)
 
@@ -153,11 +153,11 @@ def uses_section(dataset: Dataset) -> str:
         [
             "Intended uses:",
             "",
-            _items(dataset.intended_uses),
+            _items(dataset.uses_intended),
             "",
             "Out of scope:",
             "",
-            _items(dataset.out_of_scope_uses),
+            _items(dataset.uses_out_of_scope),
         ]
     )
 
