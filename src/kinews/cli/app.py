@@ -195,7 +195,8 @@ def diff(
     root: Root = Path("."),
 ) -> None:
     """Span-aware diff of two releases: documents and spans per split and label, totals first."""
-    from kinews.release.diff import diff_releases, render_json, render_text
+    from kinews.release.diff import diff_releases
+    from kinews.release.diff_report import render_json, render_text
 
     result = diff_releases(root / old_release, root / new_release)
     out.print((render_json if format == "json" else render_text)(result), end="", markup=False)
