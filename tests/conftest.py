@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -61,3 +63,20 @@ def tree(path: Path) -> dict[str, bytes]:
         for p in sorted(path.rglob("*"))
         if p.is_file() and not (p.parent.name == ".kinews-local" and p.name.startswith("lock"))
     }
+
+
+def ingest_rows(root: Path, kinews: Callable[..., Any], rows: list[dict[str, Any]]) -> dict:
+    """Ingest `rows` (JSON objects with id and text, and any metadata) through `kinews ingest`;
+    returns each ingested document's sha256 by id."""
+    articles = root.parent / f"articles-{rows[0]['id']}.jsonl"
+    articles.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    result = kinews("ingest", articles, "--root", root)
+    assert result.exit_code == 0, result.output
+    lines = (root / "corpus" / "documents.jsonl").read_text("utf-8").splitlines()
+    return {d["id"]: d["sha256"] for d in map(json.loads, lines)}
+
+
+def write_records(path: Path, records: list[dict[str, Any]]) -> None:
+    """Annotation records (JSON objects, as a person or a tool would write them) to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")

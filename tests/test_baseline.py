@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ingest_rows, write_records
 from kinews.release.baseline import run_baseline, table
 from kinews.release.card import NO_BASELINE
 from kinews.release.splits import assign_split
@@ -38,31 +39,24 @@ def group_for(split: str) -> str:
 
 def make_release(root: Path, tmp_path: Path, kinews, docs: list[tuple[str, str, str, list]]):
     """Ingest (id, split, text, spans) documents, one gold record each, and build 0.1.0."""
-    articles = tmp_path / "articles.jsonl"
     rows = [{"id": i, "text": text, "group": group_for(split)} for i, split, text, _ in docs]
-    articles.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    assert kinews("ingest", articles, "--root", root).exit_code == 0
-    corpus = {
-        d["id"]: d
-        for d in map(json.loads, (root / "corpus" / "documents.jsonl").read_text().splitlines())
-    }
-    (root / "annotations").mkdir(exist_ok=True)
-    with (root / "annotations" / "gold.jsonl").open("w", encoding="utf-8") as f:
-        for doc_id, _, text, spans in docs:
-            record = {
-                "doc_id": doc_id,
-                "doc_sha256": corpus[doc_id]["sha256"],
-                "annotator": "team",
-                "status": "gold",
-                "created_at": "2026-12-01T00:00:00Z",
-                "updated_at": None,
-                "origin": {"tool": "manual"},
-                "spans": [
-                    {"start": s, "end": e, "label": label, "text": text[s:e]}
-                    for s, e, label in spans
-                ],
-            }
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sha256 = ingest_rows(root, kinews, rows)
+    records = [
+        {
+            "doc_id": doc_id,
+            "doc_sha256": sha256[doc_id],
+            "annotator": "team",
+            "status": "gold",
+            "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": None,
+            "origin": {"tool": "manual"},
+            "spans": [
+                {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in spans
+            ],
+        }
+        for doc_id, _, text, spans in docs
+    ]
+    write_records(root / "annotations" / "gold.jsonl", records)
     out = tmp_path / "dist"
     built = kinews(
         "build", "--version", "0.1.0", "--date", "2026-12-01", "--root", root, "--out", out

@@ -17,7 +17,7 @@ from datasets import load_dataset, load_dataset_builder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, SEED_ID, tree
+from conftest import REPO, SEED_ID, ingest_rows, tree, write_records
 from kinews.dataset import load_dataset_declaration
 from kinews.records import Document, Span
 from kinews.release.build import current_version
@@ -46,33 +46,27 @@ def card_header(release: Path) -> dict:
 
 def add_articles(root: Path, tmp_path: Path, kinews, ids: list[str], group: str | None = None):
     """Ingest one short article per id and annotate each with two spans (one record each)."""
-    articles = tmp_path / f"articles-{ids[0]}.jsonl"
     rows = [{"id": i, "text": f"Peking fördert KI. Artikel {i} am 20. März."} for i in ids]
     if group is not None:
         rows = [dict(r, group=group) for r in rows]
-    articles.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    assert kinews("ingest", articles, "--root", root).exit_code == 0
-    corpus = {
-        d["id"]: d
-        for d in map(json.loads, (root / "corpus" / "documents.jsonl").read_text().splitlines())
-    }
-    (root / "annotations").mkdir(exist_ok=True)
-    with (root / "annotations" / f"batch-{ids[0]}.jsonl").open("w", encoding="utf-8") as f:
-        for doc_id in ids:
-            record = {
-                "doc_id": doc_id,
-                "doc_sha256": corpus[doc_id]["sha256"],
-                "annotator": "annotator-01",
-                "status": "submitted",
-                "created_at": "2026-11-28T00:00:00Z",
-                "updated_at": None,
-                "origin": {"tool": "label-studio", "lead_time": 12.5},
-                "spans": [
-                    {"start": 0, "end": 6, "label": "LOC", "text": "Peking"},
-                    {"start": 15, "end": 17, "label": "TECH", "text": "KI"},
-                ],
-            }
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sha256 = ingest_rows(root, kinews, rows)
+    records = [
+        {
+            "doc_id": doc_id,
+            "doc_sha256": sha256[doc_id],
+            "annotator": "annotator-01",
+            "status": "submitted",
+            "created_at": "2026-11-28T00:00:00Z",
+            "updated_at": None,
+            "origin": {"tool": "label-studio", "lead_time": 12.5},
+            "spans": [
+                {"start": 0, "end": 6, "label": "LOC", "text": "Peking"},
+                {"start": 15, "end": 17, "label": "TECH", "text": "KI"},
+            ],
+        }
+        for doc_id in ids
+    ]
+    write_records(root / "annotations" / f"batch-{ids[0]}.jsonl", records)
 
 
 def build(kinews, root: Path, version: str, out: Path, *extra: str):
