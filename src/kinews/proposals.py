@@ -32,8 +32,17 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from kinews.root import CACHE_DIR
-from kinews.tokens import Proposals, propose_each, tokenizer_version
+from kinews.errors import KinewsError, Problem
+from kinews.records import Document
+from kinews.root import CACHE_DIR, DOCUMENTS_FILE
+from kinews.tokens import (
+    DEFAULT_MODEL,
+    MODELS,
+    Proposals,
+    model_for,
+    propose_each,
+    tokenizer_version,
+)
 
 # Raised whenever what `kinews.tokens.propose` computes or how an entry is written changes, so
 # that no entry of the old kind is read back.
@@ -60,10 +69,52 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def cache_folder(root: Path) -> Path:
-    """The cache folder of the current tokenizer under a dataset root."""
-    name = re.sub(r"[^A-Za-z0-9.]+", "-", tokenizer_version()).strip("-")
+def cache_folder(root: Path, model: str = DEFAULT_MODEL) -> Path:
+    """The cache folder of the current tokenizer (and its model) under a dataset root."""
+    name = re.sub(r"[^A-Za-z0-9.]+", "-", tokenizer_version([model])).strip("-")
     return root / CACHE_DIR / f"{name}-{FORMAT}"
+
+
+def tokenize_documents(
+    docs: Sequence[Document],
+    *,
+    root: Path | None,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Tokenized:
+    """`tokenize_texts` for documents, each with SoMaJo's model for its own language; the cache
+    under `root` (None: no cache). Raises KinewsError (`tokenizer-language`) naming every
+    document whose language SoMaJo has no model for, before tokenizing anything."""
+    models = [model_for(doc.language) for doc in docs]
+    unsupported = [
+        Problem(
+            str(DOCUMENTS_FILE),
+            None,
+            doc.id,
+            None,
+            "tokenizer-language",
+            f"the tokenizer has no model for language {doc.language!r} "
+            f"(it has {', '.join(MODELS)})",
+        )
+        for doc, model in zip(docs, models, strict=True)
+        if model is None
+    ]
+    if unsupported:
+        raise KinewsError(unsupported)
+    proposals: dict[int, Proposals] = {}
+    cached = computed = 0
+    for model in sorted({m for m in models if m is not None}):
+        chosen = [i for i, m in enumerate(models) if m == model]
+        result = tokenize_texts(
+            [docs[i].text for i in chosen],
+            cache=None if root is None else cache_folder(root, model),
+            workers=workers,
+            executor=executor,
+            model=model,
+        )
+        proposals.update(zip(chosen, result.proposals, strict=True))
+        cached, computed = cached + result.cached, computed + result.computed
+    return Tokenized([proposals[i] for i in range(len(docs))], cached, computed)
 
 
 def tokenize_texts(
@@ -72,8 +123,10 @@ def tokenize_texts(
     cache: Path | None,
     workers: int = 1,
     executor: Executor | None = None,
+    model: str = DEFAULT_MODEL,
 ) -> Tokenized:
-    """SoMaJo's proposals for every text, from the cache folder `cache` where it has them.
+    """SoMaJo's proposals (with its `model`) for every text, from the cache folder `cache`
+    where it has them.
 
     `cache` None: no cache. `executor`: runs the shards (and `workers` is not used); else
     `workers` processes do. Raises what the executor raises for a failed shard.
@@ -88,7 +141,7 @@ def tokenize_texts(
                 found[key] = entry
     missing = sorted(by_key.keys() - found.keys())
     shards = [missing[i : i + SHARD_SIZE] for i in range(0, len(missing), SHARD_SIZE)]
-    results = _run([[by_key[key] for key in shard] for shard in shards], workers, executor)
+    results = _run([[by_key[key] for key in shard] for shard in shards], workers, executor, model)
     for shard, proposals_of_shard in zip(shards, results, strict=True):
         for key, proposals in zip(shard, proposals_of_shard, strict=True):
             found[key] = proposals
@@ -98,26 +151,26 @@ def tokenize_texts(
 
 
 def _run(
-    shards: list[list[str]], workers: int, executor: Executor | None
+    shards: list[list[str]], workers: int, executor: Executor | None, model: str
 ) -> Iterator[list[Proposals]]:
     """Each shard's proposals, in shard order, as they are ready."""
     if not shards:
         return
     if executor is not None:
-        futures = [executor.submit(propose_each, shard) for shard in shards]
+        futures = [executor.submit(propose_each, shard, model) for shard in shards]
         for future in futures:
             yield future.result()
         return
     if workers <= 1 or len(shards) == 1:
         for shard in shards:
-            yield propose_each(shard)
+            yield propose_each(shard, model)
         return
     # spawn, not fork: the parent holds pyarrow's and polars' thread pools, which a forked
     # child would inherit in whatever state they were.
     with ProcessPoolExecutor(
         max_workers=min(workers, len(shards)), mp_context=multiprocessing.get_context("spawn")
     ) as pool:
-        yield from pool.map(propose_each, shards)
+        yield from pool.map(propose_each, shards, [model] * len(shards))
 
 
 def _read_entry(path: Path, key: str, length: int) -> Proposals | None:

@@ -1,6 +1,7 @@
 """Sentences and tokens with exact character offsets; spans ↔ BIO tags without loss.
 
-The tokenizer is SoMaJo (German, `de_CMC`), chosen on the seed article for quality first: it
+The tokenizer is SoMaJo (German `de_CMC`; English texts get its `en_PTB`, the one other language
+it has, by each document's `language`), chosen on the seed article for quality first: it
 keeps "20. März" and "Beiniao Nr. 1" inside their sentence, where syntok ends a sentence after
 "20." and spaCy's blank German pipeline after "ff."; speed came second (SoMaJo ≈16k tokens/s
 on this machine, spaCy ≈156k, syntok ≈235k: fast enough for a corpus built once per release).
@@ -28,6 +29,9 @@ from kinews.errors import KinewsError
 from kinews.records import Span
 
 TOKENIZER = "SoMaJo"
+# SoMaJo's models by the language subtag of a document's language (`de`, `de-CH`, `en-GB`).
+MODELS = {"de": "de_CMC", "en": "en_PTB"}
+DEFAULT_MODEL = MODELS["de"]
 _RUN = re.compile(r"\S+")
 
 
@@ -53,9 +57,19 @@ class Proposals:
     breaks: tuple[int, ...]
 
 
-def tokenizer_version() -> str:
-    """Name and version of the tokenizer, as the dataset card records it."""
-    return f"{TOKENIZER} {importlib.metadata.version('somajo')}"
+def tokenizer_version(models: Iterable[str] = ()) -> str:
+    """Name and version of the tokenizer, as the dataset card records it, with the models used
+    when any is not the German default (a German corpus' record stays "SoMaJo X.Y.Z")."""
+    name = f"{TOKENIZER} {importlib.metadata.version('somajo')}"
+    used = sorted(set(models))
+    return name if set(used) <= {DEFAULT_MODEL} else f"{name} ({', '.join(used)})"
+
+
+def model_for(language: str | None) -> str | None:
+    """SoMaJo's model for a BCP 47 language (German when unknown), None when it has none."""
+    if language is None:
+        return DEFAULT_MODEL
+    return MODELS.get(language.split("-")[0].lower())
 
 
 # One SoMaJo per thread: a dask worker may run several tasks at once in threads of one process,
@@ -63,16 +77,17 @@ def tokenizer_version() -> str:
 _local = threading.local()
 
 
-def _somajo():
-    tokenizer = getattr(_local, "somajo", None)
+def _somajo(model: str = DEFAULT_MODEL):
+    tokenizers = _local.__dict__.setdefault("somajo", {})
+    tokenizer = tokenizers.get(model)
     if tokenizer is None:
         from somajo import SoMaJo
 
-        tokenizer = SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+        tokenizer = SoMaJo(model, split_camel_case=False, character_offsets=True)
         if importlib.metadata.version("somajo") == EMOJI_FAST_PATH_VERSION:
             inner = tokenizer._tokenizer
             inner._split_emojis = _skip_emoji_free(inner._split_emojis)
-        _local.somajo = tokenizer
+        tokenizers[model] = tokenizer
     return tokenizer
 
 
@@ -120,12 +135,13 @@ def split_sentences(
     ]
 
 
-def propose(text: str, tokenizer=None) -> Proposals:
+def propose(text: str, tokenizer=None, model: str = DEFAULT_MODEL) -> Proposals:
     """Token boundaries and sentence starts proposed by SoMaJo, one paragraph (line) at a time.
 
     `tokenizer`: a SoMaJo instance to use instead of kinews's own (tests compare with a stock one).
+    `model`: SoMaJo's model for the text's language (`model_for`).
     """
-    tokenizer = tokenizer or _somajo()
+    tokenizer = tokenizer or _somajo(model)
     cuts: set[int] = set()
     breaks: set[int] = set()
     offset = 0
@@ -142,9 +158,9 @@ def propose(text: str, tokenizer=None) -> Proposals:
     return Proposals(tuple(sorted(cuts)), tuple(sorted(breaks)))
 
 
-def propose_each(texts: Sequence[str]) -> list[Proposals]:
+def propose_each(texts: Sequence[str], model: str = DEFAULT_MODEL) -> list[Proposals]:
     """`propose` for each of several texts: one shard of work for a worker process."""
-    return [propose(text) for text in texts]
+    return [propose(text, model=model) for text in texts]
 
 
 def _cut_tokens(text: str, cuts: Iterable[int]) -> list[Token]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinews.errors import KinewsError, Problem
-from kinews.proposals import cache_folder, default_workers, tokenize_texts
+from kinews.proposals import default_workers, tokenize_documents
 from kinews.records import Annotation, Document
 from kinews.tokens import Proposals, spans_to_bio, split_sentences, tokenizer_version
 from kinews.validate import load_valid
@@ -393,8 +393,8 @@ def agree(root: Path) -> AgreementReport:
     annotations = [r.ann for r in checked.annotations]
     # The build's token cache serves here too: tokenizing is most of the time agreement takes.
     compared = sorted({a.doc_id for a in annotations if a.doc_id in documents})
-    tokenized = tokenize_texts(
-        [documents[d].text for d in compared], cache=cache_folder(root), workers=default_workers()
+    tokenized = tokenize_documents(
+        [documents[d] for d in compared], root=root, workers=default_workers()
     )
     proposals = dict(zip(compared, tokenized.proposals, strict=True))
     return measure(documents, annotations, checked.scheme.label_names, proposals)

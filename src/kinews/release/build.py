@@ -32,7 +32,7 @@ from datasets import Features
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.files import FOLDER_MODE
-from kinews.proposals import cache_folder, default_workers, tokenize_texts
+from kinews.proposals import default_workers, tokenize_documents
 from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
@@ -66,7 +66,7 @@ from kinews.release.splits import (
     merge_recorded,
     write_manifest,
 )
-from kinews.tokens import tokenizer_version
+from kinews.tokens import model_for, tokenizer_version
 from kinews.validate import load_valid
 from kinews.worklist import open_items
 
@@ -205,12 +205,13 @@ def build(
     layers: dict[str, list[Annotation]] = {}
     for record in located:
         layers.setdefault(record.ann.doc_id, []).append(record.ann)
-    tokenized = tokenize_texts(
-        [doc.text for doc in released],
-        cache=cache_folder(root) if cache else None,
+    tokenized = tokenize_documents(
+        released,
+        root=root if cache else None,
         workers=default_workers() if workers is None else workers,
         executor=executor,
     )
+    tokenizer = tokenizer_version(model_for(doc.language) or "" for doc in released)
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {c: {s: [] for s in SPLITS} for c in CONFIGS}
     for doc, proposals in zip(released, tokenized.proposals, strict=True):
         split = splits[doc.id].split
@@ -223,9 +224,7 @@ def build(
         doc.id: document_entry(splits[doc.id].split, doc.group, doc.sha256, chosen[doc.id])
         for doc in released
     }
-    current = ReleaseRecord(
-        version, release_date, tokenizer_version(), tool_versions(), {}, entries
-    )
+    current = ReleaseRecord(version, release_date, tokenizer, tool_versions(), {}, entries)
     history = [r for v, r in records.items() if version_key(v) < version_key(version)]
     changelog = [
         ChangelogEntry(r.version, r.date, tuple(summarise_changes(prev, r)))
@@ -263,7 +262,7 @@ def build(
             layers=layers,
             chosen=chosen,
             proposals={d.id: p for d, p in zip(released, tokenized.proposals, strict=True)},
-            tokenizer=tokenizer_version(),
+            tokenizer=tokenizer,
             changelog=changelog,
             unannotated=len(docs) - len(released),
             open_items=_open_items(root, released),
