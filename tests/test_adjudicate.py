@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import GOLDEN, SEED_ID, tree
-from kinews.adjudication.adjudicate import adjudicate, adjudicate_document, span_key
+from kinews.adjudication.adjudicate import adjudicate
+from kinews.adjudication.document import adjudicate_document, span_key
 from kinews.errors import KinewsError
 from kinews.records import Annotation, Document, Span
 from kinews.root import GOLD_FILE, WORKLIST_FILE, load_annotations, load_documents
