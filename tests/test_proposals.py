@@ -117,3 +117,13 @@ def test_a_scheduler_out_of_reach_is_a_usage_error(seed_root, kinews, tmp_path):
     assert result.exit_code == 2
     message = " ".join(result.output.replace("│", " ").split())
     assert "no dask scheduler answers at tcp://127.0.0.1:9" in message
+
+
+def test_progress_is_told_after_each_shard_of_new_texts(tmp_path):
+    texts = [f"Text Nummer {i} über KI in Wien." for i in range(SHARD_SIZE + 8)]
+    heard: list[tuple[int, int]] = []
+    tokenize_texts(texts, cache=tmp_path / "cache", progress=lambda d, n: heard.append((d, n)))
+    assert heard == [(SHARD_SIZE, len(texts)), (len(texts), len(texts))]
+    heard.clear()  # everything cached now: nothing to tokenize, nothing to report
+    tokenize_texts(texts, cache=tmp_path / "cache", progress=lambda d, n: heard.append((d, n)))
+    assert heard == []

@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +50,7 @@ FORMAT = "p1"
 # Small enough to keep two cores busy to the end on a few hundred new texts, large enough that
 # sending a shard to a worker costs little beside tokenizing it.
 SHARD_SIZE = 32
+Progress = Callable[[int, int], None]  # (texts tokenized so far, texts to tokenize)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def tokenize_documents(
     root: Path | None,
     workers: int = 1,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> Tokenized:
     """`tokenize_texts` for documents, each with SoMaJo's model for its own language; the cache
     under `root` (None: no cache). Raises KinewsError (`tokenizer-language`) naming every
@@ -111,6 +113,7 @@ def tokenize_documents(
             workers=workers,
             executor=executor,
             model=model,
+            progress=progress,
         )
         proposals.update(zip(chosen, result.proposals, strict=True))
         cached, computed = cached + result.cached, computed + result.computed
@@ -124,12 +127,14 @@ def tokenize_texts(
     workers: int = 1,
     executor: Executor | None = None,
     model: str = DEFAULT_MODEL,
+    progress: Progress | None = None,
 ) -> Tokenized:
     """SoMaJo's proposals (with its `model`) for every text, from the cache folder `cache`
     where it has them.
 
     `cache` None: no cache. `executor`: runs the shards (and `workers` is not used); else
-    `workers` processes do. Raises what the executor raises for a failed shard.
+    `workers` processes do. `progress` is told after each shard. Raises what the executor
+    raises for a failed shard.
     """
     keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
     by_key = dict(zip(keys, texts, strict=True))
@@ -142,11 +147,15 @@ def tokenize_texts(
     missing = sorted(by_key.keys() - found.keys())
     shards = [missing[i : i + SHARD_SIZE] for i in range(0, len(missing), SHARD_SIZE)]
     results = _run([[by_key[key] for key in shard] for shard in shards], workers, executor, model)
+    done = 0
     for shard, proposals_of_shard in zip(shards, results, strict=True):
         for key, proposals in zip(shard, proposals_of_shard, strict=True):
             found[key] = proposals
             if cache is not None:
                 _write_entry(cache / key[:2] / f"{key}.json", key, proposals)
+        done += len(shard)
+        if progress is not None:
+            progress(done, len(missing))
     return Tokenized([found[key] for key in keys], len(by_key) - len(missing), len(missing))
 
 

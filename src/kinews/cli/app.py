@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
+from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, err, out
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
 from kinews.root import GOLD_FILE, WORKLIST_FILE
@@ -138,17 +138,29 @@ def build(
     root: Root = Path("."),
 ) -> None:
     """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
+    from rich.progress import Progress
+
     from kinews.lock import root_lock
     from kinews.release.build import build as run
     from kinews.release.build import current_version
 
     chosen = version or current_version(root)
-    with root_lock(root, "build"):  # it records the release in releases/ and CHANGELOG.md
+    # it records the release in releases/ and CHANGELOG.md; the bar shows only while new texts
+    # are tokenized (on stderr, gone when done)
+    with root_lock(root, "build"), Progress(console=err, transient=True) as bar:
+        job = bar.add_task("tokenizing new texts", total=None, visible=False)
+
+        def tokenized(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total, visible=True)
+
         if scheduler is None:
-            release = run(root, chosen, out_dir, date=date, workers=workers)
+            release = run(root, chosen, out_dir, date=date, workers=workers, progress=tokenized)
         else:
             with _dask_client(scheduler) as client:
-                release = run(root, chosen, out_dir, date=date, executor=client.get_executor())
+                executor = client.get_executor()
+                release = run(
+                    root, chosen, out_dir, date=date, executor=executor, progress=tokenized
+                )
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {plural(sum(release.documents.values()), 'document')} ({sizes}), "

@@ -32,7 +32,7 @@ from datasets import Features
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.files import FOLDER_MODE
-from kinews.proposals import default_workers, tokenize_documents
+from kinews.proposals import Progress, default_workers, tokenize_documents
 from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
 from kinews.release.configs import (
@@ -161,6 +161,7 @@ def build(
     workers: int | None = None,
     executor: Executor | None = None,
     cache: bool = True,
+    progress: Progress | None = None,
 ) -> Release:
     """Build dist/<name>-VERSION (name: schemas/dataset.yaml) from the data under `root`.
 
@@ -168,6 +169,7 @@ def build(
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
     Texts not in the root's token cache (`cache`) are tokenized on `executor` when given, else
     by `workers` processes (default: one per core); the files do not depend on either.
+    `progress` hears how many new texts are tokenized so far, of how many.
     Raises KinewsError when the input does not validate, a document needs adjudication, a
     released document would change split, the version is not newer than the recorded ones, or
     a recorded version would come out differently; the output folder and root are then left
@@ -210,6 +212,7 @@ def build(
         root=root if cache else None,
         workers=default_workers() if workers is None else workers,
         executor=executor,
+        progress=progress,
     )
     tokenizer = tokenizer_version(model_for(doc.language) or "" for doc in released)
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {c: {s: [] for s in SPLITS} for c in CONFIGS}
