@@ -15,6 +15,7 @@ import typer
 from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, out
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
+from kinews.release.folder import MAX_SHARD_SIZE
 
 app = typer.Typer(
     cls=Commands,
@@ -134,20 +135,38 @@ def build(
             help="Tokenize new texts on this dask.distributed scheduler (needs kinews[dask])."
         ),
     ] = None,
+    max_shard_size: Annotated[
+        str,
+        typer.Option(
+            help="A config's split larger than this (in Arrow memory, e.g. 500MB, 64MiB) is "
+            "written as several Parquet files."
+        ),
+    ] = MAX_SHARD_SIZE,
     root: Root = Path("."),
 ) -> None:
     """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
     from kinews.lock import root_lock
     from kinews.release.build import build as run
     from kinews.release.build import current_version
+    from kinews.release.parquet import parse_size
 
+    shard_size = parse_size(max_shard_size)
     chosen = version or current_version(root)
     with root_lock(root, "build"):  # it records the release in releases/ and CHANGELOG.md
         if scheduler is None:
-            release = run(root, chosen, out_dir, date=date, workers=workers)
+            release = run(
+                root, chosen, out_dir, date=date, workers=workers, max_shard_size=shard_size
+            )
         else:
             with _dask_client(scheduler) as client:
-                release = run(root, chosen, out_dir, date=date, executor=client.get_executor())
+                release = run(
+                    root,
+                    chosen,
+                    out_dir,
+                    date=date,
+                    executor=client.get_executor(),
+                    max_shard_size=shard_size,
+                )
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(
         f"built {release.path}: {plural(sum(release.documents.values()), 'document')} ({sizes}), "
