@@ -1,9 +1,10 @@
 """croissant.json: the release described in Croissant 1.1, the metadata format ML tools read.
 
 Every file of the release is a `FileObject` with its sha256; each config is a `RecordSet` read
-from the Parquet files of its folder. Label ids are integers whose names live in two enumeration
-RecordSets (`labels` for spans, `bio_tags` for BIO tags) that the label fields reference — the
-Hub's generated Croissant loses ClassLabel names; this one keeps them.
+from the Parquet files of its folder (a `FileSet`: every shard of every split). Label ids are
+integers whose names live in two enumeration RecordSets (`labels` for spans, `bio_tags` for BIO
+tags) that the label fields reference — the Hub's generated Croissant loses ClassLabel names;
+this one keeps them.
 """
 
 from __future__ import annotations
