@@ -160,3 +160,20 @@ def test_an_unreachable_hub_is_a_located_problem_not_a_traceback(release, publis
     result = publish(release, "--repo-id", REPO_ID, endpoint=f"http://127.0.0.1:{port}")
     assert result.returncode == 1
     assert "hub-error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_shard_is_uploaded_and_shards_of_an_earlier_layout_are_removed(
+    seed_root, hub, publish
+):
+    whole = build(seed_root, "0.1.0", seed_root / "dist")
+    assert publish(whole.path, "--repo-id", REPO_ID).returncode == 0
+    sharded = build(seed_root, "0.2.0", seed_root / "dist", max_shard_size=2_000).path
+    shards = sorted(p.name for p in (sharded / "data" / "sentences").iterdir())
+    assert len(shards) > 1 and "train-00000-of-00001.parquet" not in shards
+
+    result = publish(sharded, "--repo-id", REPO_ID)
+    assert result.returncode == 0, result.stderr
+    repo = hub.repos[REPO_ID]
+    commit = repo.commits[repo.tags["v0.2.0"]]
+    # Every shard, and nothing of 0.1.0's one-file layout: the Hub's tree is the release's.
+    assert commit.files == {".gitattributes": GITATTRIBUTES, **tree(sharded)}

@@ -15,6 +15,7 @@ import typer
 from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, err, out
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
+from kinews.release.folder import MAX_SHARD_SIZE
 from kinews.root import GOLD_FILE, WORKLIST_FILE
 
 app = typer.Typer(
@@ -135,6 +136,13 @@ def build(
             help="Tokenize new texts on this dask.distributed scheduler (needs kinews[dask])."
         ),
     ] = None,
+    max_shard_size: Annotated[
+        str,
+        typer.Option(
+            help="A config's split larger than this (in Arrow memory, e.g. 500MB, 64MiB) is "
+            "written as several Parquet files."
+        ),
+    ] = MAX_SHARD_SIZE,
     root: Root = Path("."),
 ) -> None:
     """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
@@ -143,7 +151,9 @@ def build(
     from kinews.lock import root_lock
     from kinews.release.build import build as run
     from kinews.release.build import current_version
+    from kinews.release.parquet import parse_size
 
+    shard_size = parse_size(max_shard_size)
     chosen = version or current_version(root)
     # it records the release in releases/ and CHANGELOG.md; the bar shows only while new texts
     # are tokenized (on stderr, gone when done)
@@ -154,12 +164,25 @@ def build(
             bar.update(job, completed=done, total=total, visible=True)
 
         if scheduler is None:
-            release = run(root, chosen, out_dir, date=date, workers=workers, progress=tokenized)
+            release = run(
+                root,
+                chosen,
+                out_dir,
+                date=date,
+                workers=workers,
+                max_shard_size=shard_size,
+                progress=tokenized,
+            )
         else:
             with _dask_client(scheduler) as client:
-                executor = client.get_executor()
                 release = run(
-                    root, chosen, out_dir, date=date, executor=executor, progress=tokenized
+                    root,
+                    chosen,
+                    out_dir,
+                    date=date,
+                    executor=client.get_executor(),
+                    max_shard_size=shard_size,
+                    progress=tokenized,
                 )
     sizes = ", ".join(f"{split} {n}" for split, n in release.documents.items())
     out.print(

@@ -25,10 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-from datasets import Features
-
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.files import FOLDER_MODE
@@ -44,7 +40,7 @@ from kinews.release.configs import (
     sentence_rows,
 )
 from kinews.release.describe import describe
-from kinews.release.folder import folder_name, shard
+from kinews.release.folder import MAX_SHARD_SIZE, folder_name
 from kinews.release.history import (
     CHANGELOG_ENTRY,
     VERSION_PATTERN,
@@ -59,6 +55,7 @@ from kinews.release.history import (
     version_key,
     write_record,
 )
+from kinews.release.parquet import parse_size, write_split
 from kinews.release.splits import (
     SPLITS,
     assign_splits,
@@ -161,6 +158,7 @@ def build(
     workers: int | None = None,
     executor: Executor | None = None,
     cache: bool = True,
+    max_shard_size: int = parse_size(MAX_SHARD_SIZE),
     progress: Progress | None = None,
 ) -> Release:
     """Build dist/<name>-VERSION (name: schemas/dataset.yaml) from the data under `root`.
@@ -168,8 +166,10 @@ def build(
     A new version is recorded in the root; a recorded one must be reproduced exactly. `date`
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
     Texts not in the root's token cache (`cache`) are tokenized on `executor` when given, else
-    by `workers` processes (default: one per core); the files do not depend on either.
-    `progress` hears how many new texts are tokenized so far, of how many.
+    by `workers` processes (default: one per core); the files do not depend on either. A
+    config's split larger than `max_shard_size` bytes (in Arrow memory) is written as several
+    shards; a rebuild of a recorded version needs the size it was recorded with. `progress`
+    hears how many new texts are tokenized so far, of how many.
     Raises KinewsError when the input does not validate, a document needs adjudication, a
     released document would change split, the version is not newer than the recorded ones, or
     a recorded version would come out differently; the output folder and root are then left
@@ -239,12 +239,10 @@ def build(
     staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{target.name}."))
     try:
         features = {config: features_of(config, scheme) for config in CONFIGS}
-        num_bytes = {
+        written = {
             config: {
-                split: _write_parquet(
-                    staging / shard(config, split),
-                    rows[config][split],
-                    features[config],
+                split: write_split(
+                    staging, config, split, rows[config][split], features[config], max_shard_size
                 )
                 for split in SPLITS
                 if rows[config][split]
@@ -260,7 +258,8 @@ def build(
             scheme=scheme,
             features=features,
             rows=rows,
-            num_bytes=num_bytes,
+            num_bytes={c: {s: w.num_bytes for s, w in by.items()} for c, by in written.items()},
+            shards={c: {s: w.files for s, w in by.items()} for c, by in written.items()},
             released=released,
             layers=layers,
             chosen=chosen,
@@ -322,13 +321,3 @@ def _open_items(root: Path, released: list[Document]) -> dict[str, int]:
     """Open adjudication items of the released documents (doc_id -> count)."""
     ids = {d.id for d in released}
     return {doc_id: n for doc_id, n in open_items(root).items() if doc_id in ids}
-
-
-def _write_parquet(path: Path, rows: list[dict[str, Any]], features: Features) -> int:
-    """Write one split; returns its size in Arrow memory, as `datasets` records it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # features.arrow_schema carries the `huggingface` metadata, which is how ClassLabel names
-    # survive the trip through Parquet.
-    table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
-    pq.write_table(table, path, compression="zstd")
-    return int(table.nbytes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from string import Template
 from typing import Any
@@ -83,6 +83,9 @@ class CardFacts:
     unannotated: int = 0
     # Markdown of the baseline section (kinews.release.baseline); None: not measured.
     baseline: str | None = None
+    # Release-relative Parquet files per config and split, in shard order; a split not given
+    # here is its one shard.
+    shards: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
@@ -196,7 +199,7 @@ def _header(facts: CardFacts) -> dict[str, Any]:
                 "config_name": config,
                 **({"default": True} if config == "documents" else {}),
                 "data_files": [
-                    {"split": split, "path": shard(config, split)}
+                    {"split": split, "path": _data_files(facts, config, split)}
                     for split in present(facts, config)
                 ],
             }
@@ -220,6 +223,13 @@ def _header(facts: CardFacts) -> dict[str, Any]:
         ],
         **({"train-eval-index": evaluation} if evaluation else {}),
     }
+
+
+def _data_files(facts: CardFacts, config: str, split: str) -> str | list[str]:
+    """A split's one file, or the list of its shards (`datasets` reads both forms)."""
+    files = facts.shards.get(config, {}).get(split) or (shard(config, split),)
+    # One file stays a plain path, as in the releases recorded before shards existed.
+    return files[0] if len(files) == 1 else list(files)
 
 
 def _plural(n: int, word: str) -> str:

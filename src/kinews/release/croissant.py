@@ -1,15 +1,16 @@
 """croissant.json: the release described in Croissant 1.1, the metadata format ML tools read.
 
 Every file of the release is a `FileObject` with its sha256; each config is a `RecordSet` read
-from the Parquet files of its folder. Label ids are integers whose names live in two enumeration
-RecordSets (`labels` for spans, `bio_tags` for BIO tags) that the label fields reference — the
-Hub's generated Croissant loses ClassLabel names; this one keeps them.
+from the Parquet files of its folder (a `FileSet`: every shard of every split). Label ids are
+integers whose names live in two enumeration RecordSets (`labels` for spans, `bio_tags` for BIO
+tags) that the label fields reference — the Hub's generated Croissant loses ClassLabel names;
+this one keeps them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from datasets import ClassLabel, Features, List, Value
@@ -74,11 +75,13 @@ def render_croissant(
     configs: Mapping[str, Features],
     present: Mapping[str, list[str]],
     files: Mapping[str, str],
+    sharded: Collection[str] = (),
     annotation: AnnotationFacts,
     guidelines_version: str | None,
 ) -> str:
     """croissant.json for a release: `files` maps each release-relative path to its sha256;
-    `present` lists the splits each config has files for."""
+    `present` lists the splits each config has files for, `sharded` the configs with a split
+    in several files."""
     distribution: list[dict[str, Any]] = [
         {
             "@type": "cr:FileObject",
@@ -104,7 +107,8 @@ def render_croissant(
                 "@type": "cr:FileSet",
                 "@id": file_set,
                 "name": file_set,
-                "description": f"Parquet files of the {config} config, one per split.",
+                "description": f"Parquet files of the {config} config, "
+                + ("one or more per split." if config in sharded else "one per split."),
                 "encodingFormat": "application/x-parquet",
                 "includes": f"data/{config}/*.parquet",
             }

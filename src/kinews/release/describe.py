@@ -63,6 +63,7 @@ def describe(
     features: Mapping[str, Features],
     rows: Mapping[str, Mapping[str, list[dict[str, Any]]]],
     num_bytes: Mapping[str, Mapping[str, int]],
+    shards: Mapping[str, Mapping[str, tuple[str, ...]]],
     released: Sequence[Document],
     layers: Mapping[str, list[Annotation]],
     chosen: Mapping[str, Annotation],
@@ -108,6 +109,7 @@ def describe(
         unannotated=unannotated,
         agreement=agreement_paragraph(report, open_items),
         chart=CHART,
+        shards={c: dict(by_split) for c, by_split in shards.items()},
     )
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     # The split sizes in bytes as `datasets` computes them when it prepares the folder (they
@@ -133,6 +135,7 @@ def describe(
             scheme=scheme,
             configs=features,
             present={c: list(num_bytes[c]) for c in CONFIGS},
+            sharded={c for c in CONFIGS if any(len(f) > 1 for f in shards[c].values())},
             files=files,
             annotation=facts.annotation,
             guidelines_version=facts.guidelines_version,

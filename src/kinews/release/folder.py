@@ -1,12 +1,13 @@
 """The release folder: its layout, writing and reading its files, checksums and version.
 
-    <name>-X.Y.Z/                                   <name> from schemas/dataset.yaml
-      README.md                                       dataset card (card.py)
-      data/{config}/{split}-00000-of-00001.parquet    documents, sentences, annotations (configs.py)
-      label-counts.png                                spans per label and split (chart.py)
-      GUIDELINES.md                                   the annotation manual the spans follow
-      croissant.json                                  Croissant metadata with per-file sha256
-      SHA256SUMS                                      checksums of every other file
+    <name>-X.Y.Z/                                 <name> from schemas/dataset.yaml
+      README.md                                     dataset card (card.py)
+      data/{config}/{split}-00000-of-00001.parquet  documents, sentences, annotations (configs.py);
+                                                    a large split in several shards (parquet.py)
+      label-counts.png                              spans per label and split (chart.py)
+      GUIDELINES.md                                 the annotation manual the spans follow
+      croissant.json                                Croissant metadata with per-file sha256
+      SHA256SUMS                                    checksums of every other file
 
 `build` writes it, `diff` reads its `documents` shards, `publish` checks its SHA256SUMS; none of
 them spells a file name of its own.
@@ -27,6 +28,9 @@ CROISSANT = "croissant.json"
 CHECKSUMS = "SHA256SUMS"
 CHART = "label-counts.png"
 GUIDELINES = "GUIDELINES.md"
+# The Hub's convention for one Parquet file, `datasets.config.MAX_SHARD_SIZE` (a test checks
+# they agree); spelled here so the CLI need not import `datasets` to show its default.
+MAX_SHARD_SIZE = "500MB"
 _SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
 # The dataset's name (schemas/dataset.yaml: lower case, digits, `-`) and its version.
 _FOLDER_VERSION = re.compile(r"^[a-z0-9][a-z0-9-]*-(\d+\.\d+\.\d+)$")
@@ -37,13 +41,14 @@ def folder_name(name: str, version: str) -> str:
     return f"{name}-{version}"
 
 
-def shard(config: str, split: str) -> str:
-    """The release-relative path of a config's split: one shard, as the Hub names them."""
-    return f"data/{config}/{split}-00000-of-00001.parquet"
+def shard(config: str, split: str, index: int = 0, count: int = 1) -> str:
+    """The release-relative path of shard `index` of `count` of a config's split, as the Hub
+    names them: `data/{config}/{split}-0000k-of-0000n.parquet`, numbered from 0."""
+    return f"data/{config}/{split}-{index:05d}-of-{count:05d}.parquet"
 
 
 def documents_shards(release: Path) -> list[Path]:
-    """The Parquet files of the `documents` config, sorted."""
+    """The Parquet files of the `documents` config, sorted: a split's shards in their order."""
     return sorted((release / "data" / "documents").glob("*.parquet"))
 
 
