@@ -59,7 +59,11 @@ def generate(root: Path, n: int) -> int:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.generate(root, n)
+    spans = module.generate(root, n)
+    # What a build needs beyond what validate reads: the dataset's declaration and its manual.
+    shutil.copy(REPO / "schemas" / "dataset.yaml", root / "schemas" / "dataset.yaml")
+    shutil.copy(REPO / "annotations" / "GUIDELINES.md", root / "annotations" / "GUIDELINES.md")
+    return spans
 
 
 def run(command: list[str]) -> tuple[float, float, str]:
