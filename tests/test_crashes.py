@@ -8,6 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, SEED
 
 LABELS = Path("schemas") / "labels.yaml"
@@ -126,3 +128,71 @@ def test_the_repositorys_own_sources_yaml_fits_its_schema(empty_root, kinews):
 
     known = load_declaration(REPO / "seeds" / "sources.yaml", "sources.schema.json", "x")
     assert SEED.name in known
+
+
+# --- CHANGELOG.md and SHA256SUMS ----------------------------------------------------------------
+
+
+def build_args(root: Path, out: object, *more: object) -> list[object]:
+    return ["build", "--date", "2026-01-01", "--out", out, "--root", root, *more]
+
+
+def test_a_changelog_that_is_not_utf8_is_located_at_its_line(seed_root, tmp_path, kinews):
+    (seed_root / "CHANGELOG.md").write_bytes(b"# Changelog\n\n## [0.1.0] - 2026-01-01\n\ncaf\xe9\n")
+    result = kinews(*build_args(seed_root, tmp_path / "dist"))  # the version from the CHANGELOG
+    assert_located(result, "changelog-invalid", "CHANGELOG.md:5")
+    result = kinews(*build_args(seed_root, tmp_path / "dist", "--version", "0.1.0"))
+    assert_located(result, "changelog-invalid", "CHANGELOG.md:5")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_changelog_with_two_entries_for_one_version_is_located_at_the_second(
+    seed_root, tmp_path, kinews
+):
+    (seed_root / "CHANGELOG.md").write_text(
+        "# Changelog\n\n## [0.1.0] - 2026-01-01\n\n- one\n\n## [0.1.0] - 2026-02-01\n", "utf-8"
+    )
+    result = kinews(*build_args(seed_root, tmp_path / "dist", "--version", "0.1.0"))
+    assert_located(result, "changelog-invalid", "CHANGELOG.md:7")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """One release of the seed, copied by the tests that spoil it."""
+    from typer.testing import CliRunner
+
+    from kinews.cli import app
+
+    root = tmp_path_factory.mktemp("built") / "root"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    (root / "annotations").mkdir()
+    shutil.copy(REPO / "annotations" / "GUIDELINES.md", root / "annotations")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(SEED), "--root", str(root)]).exit_code == 0
+    shutil.copy(REPO / "annotations" / "gold.jsonl", root / "annotations" / "gold.jsonl")
+    args = build_args(root, root / "dist", "--version", "0.1.0")
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def spoiled_release(built: Path, tmp_path: Path) -> Path:
+    (release,) = (built / "dist").iterdir()
+    copy = tmp_path / release.name
+    shutil.copytree(release, copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("sums", "line"),
+    [
+        (b"caf\xe9  README.md\n", 1),  # not UTF-8
+        (b"0123  README.md\n", 1),  # not a sha256
+        (b"%s  README.md\n%s  README.md\n" % (b"0" * 64, b"0" * 64), 2),  # listed twice
+    ],
+)
+def test_a_malformed_sha256sums_is_located_at_its_line(built, tmp_path, kinews, sums, line):
+    release = spoiled_release(built, tmp_path)
+    (release / "SHA256SUMS").write_bytes(sums)
+    result = kinews("publish", release, "--repo-id", "org/name", "--dry-run", "--root", tmp_path)
+    assert_located(result, "checksums-invalid", f"{release.name}/SHA256SUMS:{line}")

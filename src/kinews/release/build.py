@@ -54,6 +54,7 @@ from kinews.release.history import (
     differences,
     document_entry,
     load_records,
+    read_changelog,
     summarise_changes,
     tool_versions,
     version_key,
@@ -91,7 +92,7 @@ class Release:
 def current_version(root: Path) -> str:
     """The dataset version: the newest entry of CHANGELOG.md at the root. Raises KinewsError."""
     changelog = root / "CHANGELOG.md"
-    found = CHANGELOG_ENTRY.search(changelog.read_text("utf-8")) if changelog.exists() else None
+    found = CHANGELOG_ENTRY.search(read_changelog(root) or "")
     if found is None:
         raise KinewsError.single(
             "version-unknown",
