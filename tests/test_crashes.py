@@ -4,15 +4,22 @@ code and exit code 1 or 2, never in a Python traceback (issue 13, the crashes st
 
 from __future__ import annotations
 
+import json
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import REPO, SEED
+from conftest import REPO, SEED, SEED_ID, tree
+from kinews.errors import KinewsError
+from kinews.ingest import read_articles
 
 LABELS = Path("schemas") / "labels.yaml"
+SEED_DOCUMENT = read_articles([SEED], {})[0].doc
 
 
 def assert_located(result, code: str, where: str, exit_code: int = 1) -> None:
@@ -196,3 +203,221 @@ def test_a_malformed_sha256sums_is_located_at_its_line(built, tmp_path, kinews, 
     (release / "SHA256SUMS").write_bytes(sums)
     result = kinews("publish", release, "--repo-id", "org/name", "--dry-run", "--root", tmp_path)
     assert_located(result, "checksums-invalid", f"{release.name}/SHA256SUMS:{line}")
+
+
+# --- output options -----------------------------------------------------------------------------
+
+
+def own_root(built: Path, tmp_path: Path) -> Path:
+    """A copy of the built root (its token cache too: a rebuild tokenizes nothing)."""
+    root = tmp_path / "root"
+    shutil.copytree(built, root)
+    return root
+
+
+def output_cases(root: Path, tmp_path: Path) -> dict[str, tuple[list[object], Path]]:
+    """Each output option pointed at a place it cannot write: (arguments, the place named)."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept\n", "utf-8")
+    a_folder = tmp_path / "a-folder"
+    a_folder.mkdir()
+    export = tmp_path / "export.json"
+    export.write_text("[]", "utf-8")
+    release = ["--version", "0.2.0", "--root", root]
+    ls_import = ["ls", "import", export, "--root", root, "--out"]
+    return {
+        "build --out a file": (["build", *release, "--out", a_file], a_file),
+        "build --out inside a file": (["build", *release, "--out", a_file / "x"], a_file / "x"),
+        "build --out /proc": (["build", *release, "--out", "/proc"], Path("/proc")),
+        "show --html a folder": (["show", SEED_ID, "--root", root, "--html", a_folder], a_folder),
+        "show --html in /proc": (
+            ["show", SEED_ID, "--root", root, "--html", "/proc/x.html"],
+            Path("/proc/x.html"),
+        ),
+        "ls import --out a folder": ([*ls_import, a_folder], a_folder),
+        "ls import --out inside a file": ([*ls_import, a_file / "x.jsonl"], a_file / "x.jsonl"),
+        "init in /proc": (["init", "/proc/new", "--name", "new"], Path("/proc/new")),
+    }
+
+
+CASES = [
+    "build --out a file",
+    "build --out inside a file",
+    "build --out /proc",
+    "show --html a folder",
+    "show --html in /proc",
+    "ls import --out a folder",
+    "ls import --out inside a file",
+    "init in /proc",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_an_output_option_naming_a_place_it_cannot_write_is_refused_and_nothing_is_written(
+    built, tmp_path, kinews, case
+):
+    root = own_root(built, tmp_path)
+    args, place = output_cases(root, tmp_path)[case]
+    before, files_before = tree(root), tree(tmp_path)
+    result = kinews(*args)
+    assert_located(result, "output-unwritable", str(place))
+    assert tree(root) == before  # no release recorded, no records written
+    assert tree(tmp_path) == files_before
+
+
+def test_paths_with_rich_markup_are_printed_as_they_are_named(built, tmp_path, kinews):
+    root = tmp_path / "[bold]x"
+    shutil.copytree(built, root)
+    out = tmp_path / "out[/]x"
+    result = kinews("build", "--version", "0.1.0", "--out", out, "--root", root)
+    assert result.exit_code == 0, result.output
+    assert f"built {out}/" in result.output
+    html = tmp_path / "a[/]b.html"
+    result = kinews("show", SEED_ID, "--html", html, "--root", root)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {html}" in result.output
+    (root / "corpus" / "documents.jsonl").write_text("[bold]{\n", "utf-8")
+    result = kinews("ingest", tmp_path / "[red]missing.txt", "--root", root)
+    assert_located(result, "input-missing", f"{tmp_path}/[red]missing.txt")
+
+
+# --- a rebuild after killed runs ----------------------------------------------------------------
+
+
+def test_a_rebuild_cleans_what_killed_runs_left_and_leaves_the_release_whole(
+    built, tmp_path, kinews
+):
+    root = own_root(built, tmp_path)
+    dist = root / "dist"
+    (release,) = dist.iterdir()
+    sums = (release / "SHA256SUMS").read_bytes()
+    staging = dist / f".{release.name}.k1ll3d_x"  # a build killed while writing
+    shutil.copytree(release, staging)
+    aside = dist / f".{release.name}.replaced"  # a build killed while replacing
+    shutil.copytree(release, aside)
+    (dist / ".SHA256SUMS.a1b2c3d4.tmp").write_bytes(b"half")  # a write killed before its rename
+    (dist / "notes.txt").write_text("someone's notes\n", "utf-8")
+    (release / "data" / "documents" / "train-00000-of-00001.parquet").unlink()  # half deleted
+
+    result = kinews(*build_args(root, dist, "--version", "0.1.0"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in dist.iterdir()) == sorted([release.name, "notes.txt"])
+    assert (release / "SHA256SUMS").read_bytes() == sums
+    from kinews.release.folder import check_checksums, checksums
+
+    check_checksums(release, checksums(release))
+
+
+# --- Label Studio exports -----------------------------------------------------------------------
+
+
+def seed_task(**annotation: object) -> dict:
+    """A task of the seed document with one annotation, its fields replaced by `annotation`."""
+    text = SEED.read_text("utf-8")
+    region = {"id": "r1", "type": "labels", "from_name": "label", "to_name": "text",
+              "value": {"start": 0, "end": 3, "text": text[:3], "labels": ["PER"]}}  # fmt: skip
+    item = {"id": 7, "completed_by": 1, "created_at": "2026-01-01T00:00:00Z", "result": [region]}
+    return {"id": 3, "data": {"text": text, "doc_id": SEED_ID}, "annotations": [item | annotation]}
+
+
+def region(value: object) -> list[dict]:
+    return [{"id": "r1", "type": "labels", "value": value}]
+
+
+MALFORMED_EXPORTS = {
+    "annotations: [5]": ({**seed_task(), "annotations": [5]}, "ls-export-invalid", "task 3"),
+    "annotations: 5": ({**seed_task(), "annotations": 5}, "ls-export-invalid", "task 3"),
+    "drafts: {}": ({**seed_task(), "drafts": {}}, "ls-export-invalid", "task 3"),
+    "predictions: [null]": (
+        {**seed_task(), "predictions": [None]},
+        "ls-export-invalid",
+        "task 3",
+    ),
+    "result: 5": (seed_task(result=5), "ls-result-invalid", "task 3 annotation 7"),
+    "value: 5": (seed_task(result=region(5)), "ls-result-invalid", "task 3 annotation 7 region r1"),
+    'value: {"start": "x"}': (
+        seed_task(result=region({"start": "x", "end": 3, "labels": ["PER"]})),
+        "ls-result-invalid",
+        "task 3 annotation 7 region r1",
+    ),
+    "labels not a list": (
+        seed_task(result=region({"start": 0, "end": 3, "labels": "PER"})),
+        "ls-result-invalid",
+        "task 3 annotation 7 region r1",
+    ),
+    "a label that is a list": (
+        seed_task(result=region({"start": 0, "end": 3, "labels": [["PER"]]})),
+        "ls-result-invalid",
+        "task 3 annotation 7 region r1",
+    ),
+    "value.text a number": (
+        seed_task(result=region({"start": 0, "end": 3, "labels": ["X"], "text": 5})),
+        "ls-label-unknown",
+        "task 3 annotation 7 region r1",
+    ),
+    "an id of 1e309": ({**seed_task(), "id": 1e309}, "ls-export-invalid", "export.json"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_EXPORTS))
+def test_a_malformed_label_studio_export_is_located_at_its_task_and_annotation(
+    seed_root, tmp_path, kinews, case
+):
+    task, code, where = MALFORMED_EXPORTS[case]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([task]).replace("Infinity", "1e309"), "utf-8")
+    before = tree(seed_root)
+    result = kinews("ls", "import", export, "--root", seed_root)
+    assert_located(result, code, where)
+    assert f"{export}" in result.output
+    assert tree(seed_root) == before
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def shaped(keys: list[str], leaf: st.SearchStrategy) -> st.SearchStrategy:
+    """Objects with some of an export's own keys, each holding any JSON (or `leaf`)."""
+    return st.fixed_dictionaries({}, optional={key: leaf | JSON for key in keys})
+
+
+VALUES = shaped(["start", "end", "labels", "text"], st.sampled_from([0, 3, ["PER"], "Lu"]))
+RESULTS = shaped(["id", "type", "value"], st.just("labels") | VALUES)
+ITEMS = shaped(
+    ["id", "result", "created_at", "completed_by", "was_cancelled", "annotation", "lead_time"],
+    st.lists(RESULTS | JSON, max_size=3),
+)
+TASKS = shaped(
+    ["id", "data", "annotations", "completions", "drafts", "predictions"],
+    st.lists(ITEMS | JSON, max_size=3) | st.just({"text": SEED.read_text("utf-8")}),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(export=st.lists(TASKS | JSON, max_size=3) | TASKS | JSON)
+def test_any_json_fed_to_the_export_reader_ends_in_records_or_located_problems(export):
+    from kinews.labelstudio.export import Options, convert_tasks, read_export
+    from kinews.records import dumps
+    from kinews.scheme import load_scheme
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        path.write_text(json.dumps(export), "utf-8")
+        try:
+            tasks = read_export(path)
+            for task in tasks:  # with the seed's id, so that conversion reaches the annotations
+                if isinstance(task.get("data"), dict):
+                    task["data"]["doc_id"] = SEED_ID
+            options = Options(match_text=True, created_at="2026-01-01T00:00:00Z")
+            docs = {SEED_ID: SEED_DOCUMENT}
+            conversion = convert_tasks(
+                tasks, docs, load_scheme(REPO), lambda item: "annotator-01", {}, options, "x"
+            )
+            for record in conversion.records:
+                dumps(record)
+        except KinewsError as error:
+            assert error.problems

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
-from kinews.files import scan_jsonl, write_atomic
+from kinews.files import check_output_file, scan_jsonl, write_atomic
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.provenance import (
@@ -300,6 +300,7 @@ def pull(
     url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
     origin = {"version": version, "server": url, "project": project.id}
     path = out or root / ANNOTATIONS_DIR / f"ls-{_slug(title)}.jsonl"
+    check_output_file(path)
     owner = Source(server=url, project=project.id)
     with root_lock(root, "ls pull"):
         return _convert_and_write(
@@ -317,6 +318,7 @@ def import_export(
     """
     tasks = labelstudio.read_export(export)
     path = out or root / ANNOTATIONS_DIR / f"ls-import-{_slug(export.stem)}.jsonl"
+    check_output_file(path)
     origin = {"version": None, "export": export.name}
     with root_lock(root, "ls import"):
         return _convert_and_write(
