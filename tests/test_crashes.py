@@ -5,7 +5,11 @@ code and exit code 1 or 2, never in a Python traceback (issue 13, the crashes st
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -421,3 +425,28 @@ def test_any_json_fed_to_the_export_reader_ends_in_records_or_located_problems(e
                 dumps(record)
         except KinewsError as error:
             assert error.problems
+
+
+# --- scripts/label-studio serve -----------------------------------------------------------------
+
+
+def test_label_studio_serve_refuses_a_port_already_in_use_before_starting(tmp_path):
+    """Something else listens on the port (and would answer /health): nothing is started."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = os.environ | {
+            "LABEL_STUDIO_USERNAME": "admin@example.org",
+            "LABEL_STUDIO_PASSWORD": "not-a-real-password",
+            "LABEL_STUDIO_API_KEY": "not-a-real-key",
+        }
+        kinews = Path(sys.executable).with_name("kinews")
+        data = tmp_path / "ls-data"
+        args = [kinews, "ls", "serve", "--port", str(port), "--data-dir", data, "--root", tmp_path]
+        result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "is up" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert not data.exists()  # not even the data folder was made
