@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, SEED, SEED_ID, tree
+from hub_standin import HubStandin
 from kinews.errors import KinewsError
 from kinews.ingest import read_articles
 
@@ -450,3 +452,62 @@ def test_label_studio_serve_refuses_a_port_already_in_use_before_starting(tmp_pa
     assert "is up" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert not data.exists()  # not even the data folder was made
+
+
+# --- servers answering wrongly: the Hub (stand-in) and a wrong Label Studio URL -----------------
+
+TOKEN = "hf_" + secrets.token_hex(16)  # made per run: no token-shaped string is committed
+
+
+def hub_env(tmp_path: Path, endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "LABEL_STUDIO_"))}
+    return env | {
+        "HF_ENDPOINT": endpoint,
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "HF_TOKEN": TOKEN,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+
+
+@pytest.mark.parametrize("misbehave", ["wrong-shape", "html", "error-500"])
+def test_a_hub_answering_in_the_wrong_shape_is_a_short_located_problem_without_the_token(
+    built, tmp_path, misbehave
+):
+    """Against the Hub stand-in (tests/hub_standin.py), made to answer wrongly."""
+    release = spoiled_release(built, tmp_path)  # a whole copy, not spoiled
+    kinews = Path(sys.executable).with_name("kinews")
+    with HubStandin(TOKEN, misbehave=misbehave) as hub:
+        args = [kinews, "publish", release, "--repo-id", "org/name", "--root", tmp_path]
+        result = subprocess.run(
+            args, env=hub_env(tmp_path, hub.endpoint), capture_output=True, text=True, timeout=120
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    assert any(line.startswith("org/name hub-error: ") for line in output.splitlines()), output
+    assert TOKEN not in output and TOKEN[3:] not in output
+    assert len(output) < 1000 and "<" not in output  # shortened, no HTML
+
+
+@pytest.mark.parametrize("misbehave", ["wrong-shape", "html", "error-500"])
+def test_a_label_studio_url_answering_wrongly_is_a_short_located_problem_without_the_key(
+    tmp_path, misbehave
+):
+    """LABEL_STUDIO_URL at a server that is not Label Studio: the Hub stand-in answering
+    wrongly (error-500: a 170 kB page echoing the request's Authorization header)."""
+    key = "ls-" + secrets.token_hex(20)
+    kinews = Path(sys.executable).with_name("kinews")
+    with HubStandin(TOKEN, misbehave=misbehave) as other:
+        env = hub_env(tmp_path, "http://127.0.0.1:9") | {
+            "LABEL_STUDIO_URL": other.endpoint,
+            "LABEL_STUDIO_API_KEY": key,
+        }
+        args = [kinews, "ls", "pull", "--project", "p", "--root", tmp_path]
+        result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    assert f"{other.endpoint} ls-server-error: " in output
+    assert ("HTTP 500" in output) == (misbehave == "error-500")
+    assert key not in output and TOKEN not in output
+    assert len(output) < 1000 and "<" not in output
