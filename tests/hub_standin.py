@@ -21,6 +21,12 @@ Xet storage when `hf_xet` is installed, which no small stand-in can imitate. Lik
 repository starts with one commit holding `.gitattributes`. Every request is recorded (method,
 path, whether it carried the expected token) so tests can show that a dry run sent nothing;
 the token itself is never stored in a record.
+
+A stand-in made with `misbehave=` answers every request but the public one wrongly, to show
+that `kinews publish` reports a located problem whatever comes back: "wrong-shape" (JSON that is
+not what the endpoint returns), "html" (a 200 with an HTML page, as a wrong URL prefix gives) or
+"error-500" (a 170 kB HTML error page that echoes the request's Authorization header and a
+`token=` back, as some proxies do).
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 GITATTRIBUTES = b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"
+Misbehaviour = Literal["wrong-shape", "html", "error-500"]
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,9 @@ def git_blob_id(content: bytes) -> str:
 class HubStandin:
     """Start with `with HubStandin(token) as hub:`; `hub.endpoint` is the URL for HF_ENDPOINT."""
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, misbehave: Misbehaviour | None = None):
         self.token = token
+        self.misbehave = misbehave
         self.repos: dict[str, Repo] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -118,6 +126,9 @@ class HubStandin:
                         # Public: huggingface_hub reads it without a token, for its user agent.
                         self._reply(200, {"standardEnvVars": [], "harnesses": {}})
                         return
+                    if hub.misbehave is not None:
+                        self._misbehave(hub.misbehave, self.headers.get("Authorization") or "")
+                        return
                     if not authorized:
                         self._reply(401, {"error": "Invalid credentials in Authorization header"})
                         return
@@ -126,12 +137,30 @@ class HubStandin:
                     )
                 self._reply(status, payload, headers)
 
+            def _misbehave(self, how: Misbehaviour, authorization: str) -> None:
+                if how == "wrong-shape":
+                    self._reply(200, [{"unexpected": 5}])
+                    return
+                page = "<html><head><title>Error</title></head><body><h1>Oops</h1>"
+                if how == "html":
+                    self._reply(200, None, raw=(page + "</body></html>").encode(), html=True)
+                    return
+                echoed = f"<p>Authorization: {authorization}</p><p>?token={hub.token}</p>"
+                filler = "<p>" + "lorem ipsum " * 14_000 + "</p>"  # 170 kB
+                body = (page + echoed + filler + "</body></html>").encode()
+                self._reply(500, None, raw=body, html=True)
+
             def _reply(
-                self, status: int, payload: Any, headers: dict[str, str] | None = None
+                self,
+                status: int,
+                payload: Any,
+                headers: dict[str, str] | None = None,
+                raw: bytes | None = None,
+                html: bool = False,
             ) -> None:
-                data = json.dumps(payload).encode()
+                data = raw if raw is not None else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if html else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)

@@ -26,14 +26,22 @@ TABLE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z, ]+) \|", re.MULTILINE)
 
 
 def codes_raised_in_source() -> set[str]:
-    """Kebab-case constants passed to Problem, KinewsError.single, Rule or _Fields.problem."""
+    """Kebab-case constants passed to Problem, KinewsError.single, Rule, _Fields.problem or the
+    readers of YAML declarations."""
     found = set()
     for path in (REPO / "src" / "kinews").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
-            if name in {"Problem", "single", "Rule", "problem"}:
+            if name in {
+                "Problem",
+                "single",
+                "Rule",
+                "problem",
+                "load_declaration",
+                "read_declaration",
+            }:
                 found |= {
                     arg.value
                     for arg in node.args

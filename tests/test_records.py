@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import REPO
+from kinews.errors import KinewsError
 from kinews.files import iter_jsonl, write_atomic
 from kinews.records import (
     ANNOTATION,
@@ -119,7 +120,7 @@ def test_writes_are_atomic_a_failed_write_leaves_the_old_file(tmp_path: Path, mo
         raise OSError("disk full")
 
     monkeypatch.setattr("kinews.files.os.replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(KinewsError, match="output-unwritable: cannot write here: disk full"):
         write_atomic(target, b"new content")
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir()] == ["documents.jsonl"]

@@ -10,6 +10,8 @@ UTF-8.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -31,27 +33,39 @@ class _NoAliases(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def read_yaml(path: Path, code: str) -> tuple[Any, yaml.Node | None]:
+# A schema error repeats the offending value; a whole mapping would bury the message.
+_MESSAGE_LIMIT = 200
+
+
+def read_yaml(path: Path, code: str, display: str | None = None) -> tuple[Any, yaml.Node | None]:
     """The parsed document and its node tree (for line numbers). Raises KinewsError(code)."""
+    name = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
     except OSError as err:
-        raise KinewsError.single(code, f"cannot be read: {err.strerror}", file=str(path)) from None
+        raise KinewsError.single(code, f"cannot be read: {err.strerror}", file=name) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise KinewsError.single(
-            code, f"not valid UTF-8 at byte offset {err.start}", file=str(path)
+            code,
+            f"not valid UTF-8: bad byte 0x{data[err.start]:02x} at byte offset {err.start}",
+            file=name,
+            line=data.count(b"\n", 0, err.start) + 1,
         ) from None
     try:
         node = yaml.compose(text, Loader=_NoAliases)
-        data = yaml.load(text, Loader=_NoAliases)
+        parsed = yaml.load(text, Loader=_NoAliases)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(err, "problem", None) or str(err)
+        raise KinewsError.single(code, f"not valid YAML: {reason}", file=name, line=line) from None
+    except RecursionError:  # thousands of nested `[`: no declaration nests more than a few levels
         raise KinewsError.single(
-            code, f"not valid YAML: {reason}", file=str(path), line=line
+            code, "not valid YAML for kinews: nested too deeply", file=name
         ) from None
-    return data, node
+    return parsed, node
 
 
 def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
@@ -81,11 +95,30 @@ def schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+@dataclass(frozen=True)
+class Declaration:
+    """A YAML declaration that passed its schema, and where each of its values is written."""
+
+    data: Any
+    line_of: Callable[[tuple[Any, ...]], int | None]
+
+
 def load_declaration(path: Path, schema_name: str, code: str) -> Any:
     """Read a YAML declaration and check it against its schema; every violation is reported."""
+    return read_declaration(path, schema_name, code).data
+
+
+def read_declaration(
+    path: Path, schema_name: str, code: str, display: str | None = None
+) -> Declaration:
+    """`load_declaration` with the lines of its values, for checks beyond the schema.
+
+    Raises KinewsError(code) with every schema violation (file shown as `display`).
+    """
     from jsonschema import Draft202012Validator
 
-    data, node = read_yaml(path, code)
+    name = display or str(path)
+    data, node = read_yaml(path, code, name)
     validator = Draft202012Validator(schema(schema_name))
     problems = []
     for error in validator.iter_errors(data):
@@ -98,9 +131,11 @@ def load_declaration(path: Path, schema_name: str, code: str) -> Any:
         for key in keys:
             at = where if key is None else (*where, key)
             message = error.message if key is None else f"unknown key {key!r}"
+            if len(message) > _MESSAGE_LIMIT:
+                message = message[: _MESSAGE_LIMIT - 1] + "…"
             problems.append(
                 Problem(
-                    str(path),
+                    name,
                     _line_of(node, at),
                     None,
                     None,
@@ -110,4 +145,4 @@ def load_declaration(path: Path, schema_name: str, code: str) -> Any:
             )
     if problems:
         raise KinewsError(sorted(problems, key=lambda p: (p.line or 0, p.message)))
-    return data
+    return Declaration(data, lambda at: _line_of(node, at))

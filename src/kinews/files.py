@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Container, Iterator
 from pathlib import Path
@@ -118,14 +120,55 @@ FILE_MODE = 0o644
 FOLDER_MODE = 0o755
 
 
+def unwritable(path: Path, message: str) -> KinewsError:
+    return KinewsError.single("output-unwritable", message, file=str(path))
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_folder(path: Path) -> None:
+    """Refuse an output folder kinews could not write into, before any work is done.
+
+    Creates nothing: a run that fails later on its input leaves no empty folder behind.
+    Raises KinewsError (`output-unwritable`) for a file, or a place that takes no new files.
+    """
+    existing = _nearest_existing(path)
+    if not existing.is_dir():
+        what = "is a file" if existing == path else f"is inside {existing}, which is a file"
+        raise unwritable(path, f"{what}; a folder is expected here")
+    try:  # as root, os.access says yes to /proc; only trying tells
+        tempfile.TemporaryDirectory(dir=existing, prefix=".kinews-probe.").cleanup()
+    except OSError as err:
+        raise unwritable(path, f"cannot write into {existing}: {err.strerror or err}") from None
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse an output file that is a folder, or inside a file. Raises `output-unwritable`."""
+    if path.is_dir():
+        raise unwritable(path, "is a folder; a file is expected here")
+    parent = _nearest_existing(path.parent)
+    if not parent.is_dir():
+        raise unwritable(path, f"is inside {parent}, which is a file; a folder is expected there")
+
+
 def write_atomic(path: Path, content: bytes) -> None:
     """Replace `path` with `content` in one rename; a crash leaves the old file intact.
 
     The file is 0644 and new folders 0755: corpus, annotations and releases are shared, and
     mkstemp's 0600 would keep them from the rest of the team (and from a web server).
+    Raises KinewsError (`output-unwritable`) when the file cannot be written there (a folder
+    at `path`, a file among its parents, a read-only place); nothing is then left behind.
     """
-    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    check_output_file(path)
+    try:
+        path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise unwritable(path, f"cannot write here: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
@@ -133,6 +176,49 @@ def write_atomic(path: Path, content: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise unwritable(path, f"cannot write here: {err.strerror or err}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# What write_atomic's mkstemp and the build's mkdtemp leave when a run is killed mid-way.
+_LEFTOVER_FILE = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+_LEFTOVER_FOLDER = re.compile(r"\..+-\d+\.\d+\.\d+\.(?:[A-Za-z0-9_]{8}|replaced)")
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Put `staging` in the place of `target`, never leaving a half-deleted `target`.
+
+    The old folder is renamed aside first and deleted only once the new one is in place: a
+    run killed in between leaves both whole (the aside one is a leftover of `clean_leftovers`).
+    """
+    if not target.exists():
+        staging.rename(target)
+        return
+    aside = target.with_name(f".{target.name}.replaced")
+    if aside.exists():
+        shutil.rmtree(aside)
+    target.rename(aside)
+    staging.rename(target)
+    shutil.rmtree(aside)
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files and staging folders earlier killed runs left in `folder`.
+
+    Only names kinews makes (`.<name>.<8 random>.tmp`, `.<name>-X.Y.Z.<8 random>` and
+    `.<name>-X.Y.Z.replaced`) are touched; returns what was deleted.
+    """
+    removed = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.is_file() and _LEFTOVER_FILE.fullmatch(path.name):
+            path.unlink()
+        elif path.is_dir() and not path.is_symlink() and _LEFTOVER_FOLDER.fullmatch(path.name):
+            shutil.rmtree(path)
+        else:
+            continue
+        removed.append(path)
+    return removed

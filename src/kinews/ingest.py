@@ -13,6 +13,7 @@ article's identity, never from its text, so that a corrected text keeps its id:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -21,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kinews.declared import load_declaration
 from kinews.errors import KinewsError, Problem
 from kinews.files import iter_jsonl
 from kinews.lock import root_lock
@@ -81,8 +81,8 @@ def read_articles(paths: Iterable[Path], overrides: Mapping[str, str | None]) ->
             articles.extend(_read_file(path, overrides))
         except KinewsError as err:
             problems.extend(err.problems)
-    if problems:
-        raise KinewsError(problems)
+    if problems:  # one bad sources.yaml is one problem, not one per article beside it
+        raise KinewsError(dict.fromkeys(problems))
     return articles
 
 
@@ -115,26 +115,23 @@ def _decode(path: Path) -> str:
 
 
 def _sidecar_metadata(path: Path) -> dict[str, Any]:
-    """What sources.yaml next to the file says about it (empty when nothing)."""
+    """What sources.yaml next to the file says about it (empty when nothing).
+
+    Raises KinewsError (`sources-invalid`) with every problem of sources.yaml at its line.
+    """
     sidecar = path.parent / SOURCES_FILE
     if not sidecar.exists():
         return {}
-    try:
-        known = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise KinewsError.single(
-            "sources-invalid", f"not valid YAML: {err}", file=str(sidecar)
-        ) from err
-    entry = known.get(path.name, {}) if isinstance(known, dict) else {}
-    unknown = sorted(set(entry) - set(METADATA_FIELDS))
-    if unknown:
-        raise KinewsError.single(
-            "sources-invalid",
-            f"{path.name}: unknown fields {', '.join(unknown)}; "
-            f"allowed: {', '.join(METADATA_FIELDS)}",
-            file=str(sidecar),
-        )
-    return {k: (None if v is None else str(v)) for k, v in entry.items()}
+    stat = sidecar.stat()
+    entry = _read_sources(sidecar, (stat.st_mtime_ns, stat.st_size)).get(path.name) or {}
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+@functools.lru_cache(maxsize=8)
+def _read_sources(sidecar: Path, stamp: tuple[int, int]) -> dict[str, Any]:
+    """sources.yaml, parsed once per folder read (`stamp`: a changed file is read again)."""
+    known = load_declaration(sidecar, "sources.schema.json", "sources-invalid")
+    return known or {}
 
 
 def _read_file(path: Path, overrides: Mapping[str, str | None]) -> list[Article]:

@@ -25,7 +25,7 @@ import yaml
 from kinews import __version__
 from kinews.declared import schema
 from kinews.errors import KinewsError, Problem
-from kinews.files import FOLDER_MODE, write_atomic
+from kinews.files import FOLDER_MODE, check_output_folder, write_atomic
 from kinews.root import ANNOTATIONS_DIR, DATASET_FILE, SCHEME_FILE
 from kinews.scheme import Scheme, scheme_from_yaml
 
@@ -52,10 +52,12 @@ def init(target: Path, name: str, language: str = "de") -> list[Path]:
     """Write a new corpus repository to `target` (absent or empty); returns the files written.
 
     Raises KinewsError (`init-option-invalid`) for a name or language the dataset schema
-    refuses, and (`init-target-not-empty`) for a target that exists and is not an empty folder.
+    refuses, (`init-target-not-empty`) for a target that exists and is not an empty folder,
+    and (`output-unwritable`) for one kinews cannot write.
     """
     _check_options(name, language)
     _check_target(target)
+    check_output_folder(target)
     today = datetime.datetime.now(datetime.UTC).date()
     values = {
         "name": name,

@@ -16,8 +16,10 @@ from typer.core import TyperGroup
 
 from kinews.errors import KinewsError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No console markup at all: output interpolates paths, titles and ids, and a folder named
+# `out[/]x` or `[bold]x` must print as it is named (rich would style it, or raise MarkupError).
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 Root = Annotated[
     Path,

@@ -125,18 +125,33 @@ def read_export(path: Path) -> list[dict[str, Any]]:
     Raises KinewsError (`ls-export-invalid`) when the file is not one of these shapes.
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raw = json.loads(
+            path.read_text(encoding="utf-8-sig"),
+            parse_constant=_not_a_number,
+            parse_float=_finite,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         reason = "nested too deeply" if isinstance(err, RecursionError) else err
         raise KinewsError.single(
             "ls-export-invalid", f"not a JSON export: {reason}", file=str(path)
-        ) from err
+        ) from None
     items = raw if isinstance(raw, list) else [raw]
     if not all(isinstance(item, dict) for item in items):
         raise KinewsError.single(
             "ls-export-invalid", "expected a task object or a list of them", file=str(path)
         )
     return [item if "data" in item else _from_json_min(item) for item in items]
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):  # 1e309: no record can carry it
+        raise ValueError(f"{text} is too large for a number")
+    return number
 
 
 def _from_json_min(row: dict[str, Any]) -> dict[str, Any]:
@@ -219,27 +234,29 @@ def convert_tasks(
     skipped: list[tuple[str, str]] = []
     report = _Problems(file)
     for task in tasks:
-        where = f"task {task.get('id')}"
+        where = f"task {_shown(task.get('id'))}"
         raw_data = task.get("data")
         data = raw_data if isinstance(raw_data, dict) else {}
         doc = _task_document(data, docs, by_text, options.text_key, where, report)
         if doc is None:
             continue
-        skipped += [
-            (where, "prediction (not an annotation)") for _ in task.get("predictions") or ()
-        ]
-        items = [
-            ("annotation", a) for a in task.get("annotations") or task.get("completions") or ()
-        ]
-        for draft in task.get("drafts") or ():
+        lists = {
+            key: _objects(task, key, where, report)
+            for key in ("predictions", "annotations", "completions", "drafts")
+        }
+        skipped += [(where, "prediction (not an annotation)") for _ in lists["predictions"]]
+        items = [("annotation", a) for a in lists["annotations"] or lists["completions"]]
+        for draft in lists["drafts"]:
             if not options.drafts:
-                skipped.append((f"{where} draft {draft.get('id')}", "draft (use --drafts)"))
+                skipped.append((f"{where} draft {_shown(draft.get('id'))}", "draft (use --drafts)"))
             elif draft.get("annotation") is not None:
-                skipped.append((f"{where} draft {draft.get('id')}", "draft of a submitted one"))
+                skipped.append(
+                    (f"{where} draft {_shown(draft.get('id'))}", "draft of a submitted one")
+                )
             else:
                 items.append(("draft", draft))
         for kind, item in items:
-            which = f"{where} {kind} {item.get('id')}"
+            which = f"{where} {kind} {_shown(item.get('id'))}"
             if item.get("was_cancelled"):
                 skipped.append((which, "cancelled"))
                 continue
@@ -275,6 +292,33 @@ def convert_tasks(
     if report.found:
         raise KinewsError(report.found)
     return Conversion(tuple(records), tuple(skipped))
+
+
+def _objects(task: dict[str, Any], key: str, where: str, report: _Problems) -> list[dict[str, Any]]:
+    """The task's list under `key` (none when missing); anything but a list of objects is a
+    problem of the task, reported once."""
+    value = task.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return value
+    shown = "a list of objects" if isinstance(value, list) else f"a {_kind(value)}"
+    report.problem("ls-export-invalid", where, f"`{key}` must be a list of objects, not {shown}")
+    return []
+
+
+def _kind(value: object) -> str:
+    """A JSON value's type, as the JSON spec names them."""
+    if value is None:
+        return "null"
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list"}
+    return names.get(type(value), "object")
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """An id as a message shows it: short, whatever the export put there."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, int | str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _task_document(
@@ -315,16 +359,32 @@ def _spans(
     # The `type` of each result that is not a span: any JSON value, None when it is missing.
     other: list[object] = []
     known = set(scheme.label_names)
-    for result in item.get("result") or ():
+    results = item.get("result")
+    if results is not None and not isinstance(results, list):
+        message = f"`result` must be a list of regions, not a {_kind(results)}"
+        report.problem("ls-result-invalid", which, message, doc.id)
+        results = None
+    for result in results or ():
         if not isinstance(result, dict) or result.get("type") != "labels":
-            other.append(result.get("type") if isinstance(result, dict) else type(result).__name__)
+            kind = result.get("type") if isinstance(result, dict) else _kind(result)
+            other.append(kind if isinstance(kind, str) or kind is None else _shown(kind))
             continue
-        value = result.get("value") or {}
+        value = result.get("value")
+        where = f"{which} region {_shown(result.get('id'))}"
+        if not isinstance(value, dict):
+            message = f"`value` must be an object with start, end and labels, not {_shown(value)}"
+            report.problem("ls-result-invalid", where, message, doc.id)
+            continue
         start, end, labels = value.get("start"), value.get("end"), value.get("labels")
-        shown = value.get("text")
-        where = f"{which} region {result.get('id')}"
-        if not (_is_int(start) and _is_int(end) and isinstance(labels, list) and len(labels) == 1):
-            message = f"needs integer start/end and one label, got {value}"
+        shown = value.get("text") if isinstance(value.get("text"), str) else None
+        if not (
+            _is_int(start)
+            and _is_int(end)
+            and isinstance(labels, list)
+            and len(labels) == 1
+            and isinstance(labels[0], str)
+        ):
+            message = f"needs integer start/end and one label, got {_shown(value, 120)}"
             report.problem("ls-result-invalid", where, message, doc.id)
             continue
         label = (options.labels or {}).get(labels[0], labels[0])
@@ -346,7 +406,7 @@ def _spans(
             continue
         actual = doc.text[start:end]
         # Label Studio collapses whitespace runs in value.text: compare words, take the corpus'.
-        if isinstance(shown, str) and shown.split() != actual.split():
+        if shown is not None and shown.split() != actual.split():
             message = f"offsets do not fit: the document has {actual!r} there"
             report.problem("ls-span-misfit", where, message, doc.id, rendered)
             continue

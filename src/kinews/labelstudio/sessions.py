@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
-from kinews.files import scan_jsonl, write_atomic
+from kinews.files import check_output_file, scan_jsonl, write_atomic
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.provenance import (
@@ -35,6 +35,7 @@ from kinews.labelstudio.provenance import (
 from kinews.labelstudio.pseudonyms import Pseudonyms
 from kinews.lock import root_lock
 from kinews.records import Annotation, Document, annotation_from_json, dumps
+from kinews.redact import server_text
 from kinews.root import ANNOTATIONS_DIR, load_annotations, load_documents
 from kinews.scheme import load_scheme
 
@@ -59,21 +60,41 @@ def connect() -> Any:
 
 @contextmanager
 def server_call(action: str) -> Iterator[None]:
-    """Turn the client's errors into a located problem (its messages never carry the key)."""
+    """Turn the client's errors into a located problem: the server's answer shortened (a wrong
+    URL prefix answers with a whole HTML page) and any key or token in it redacted."""
     from label_studio_sdk.core.api_error import ApiError
 
+    url = os.environ.get("LABEL_STUDIO_URL") or None
     try:
         yield
     except ApiError as err:
         raise KinewsError.single(
-            "ls-server-error", f"{action}: HTTP {err.status_code}: {err.body}"
-        ) from err
+            "ls-server-error",
+            f"{action}: HTTP {err.status_code}: {server_text(err.body)}",
+            file=url,
+        ) from None
     except OSError as err:  # httpx' connection errors are OSErrors underneath
-        raise KinewsError.single("ls-server-error", f"{action}: {err}") from err
+        raise KinewsError.single(
+            "ls-server-error", f"{action}: {server_text(err)}", file=url
+        ) from None
     except Exception as err:
-        if type(err).__module__.startswith("httpx"):
-            raise KinewsError.single("ls-server-error", f"{action}: {err}") from err
+        if type(err).__module__.startswith(("httpx", "json", "pydantic")) or _raised_by_client(err):
+            # not reachable, or an answer that is not the JSON Label Studio sends
+            message = (
+                f"{action}: the server's answer is not what Label Studio 1.23 sends "
+                f"(is LABEL_STUDIO_URL a Label Studio?): {type(err).__name__}: {server_text(err)}"
+            )
+            raise KinewsError.single("ls-server-error", message, file=url) from None
         raise
+
+
+def _raised_by_client(err: BaseException) -> bool:
+    """Whether the error came from inside the client library (parsing what the server sent)."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return str(module).startswith(("label_studio_sdk", "pydantic"))
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -300,6 +321,7 @@ def pull(
     url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
     origin = {"version": version, "server": url, "project": project.id}
     path = out or root / ANNOTATIONS_DIR / f"ls-{_slug(title)}.jsonl"
+    check_output_file(path)
     owner = Source(server=url, project=project.id)
     with root_lock(root, "ls pull"):
         return _convert_and_write(
@@ -317,6 +339,7 @@ def import_export(
     """
     tasks = labelstudio.read_export(export)
     path = out or root / ANNOTATIONS_DIR / f"ls-import-{_slug(export.stem)}.jsonl"
+    check_output_file(path)
     origin = {"version": None, "export": export.name}
     with root_lock(root, "ls import"):
         return _convert_and_write(

@@ -27,7 +27,13 @@ from typing import Any
 
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError, Problem
-from kinews.files import FOLDER_MODE
+from kinews.files import (
+    FOLDER_MODE,
+    check_output_folder,
+    clean_leftovers,
+    replace_folder,
+    unwritable,
+)
 from kinews.proposals import Progress, default_workers, tokenize_documents
 from kinews.records import Annotation, Document, LocatedAnnotation
 from kinews.release.card import ChangelogEntry
@@ -50,6 +56,7 @@ from kinews.release.history import (
     differences,
     document_entry,
     load_records,
+    read_changelog,
     summarise_changes,
     tool_versions,
     version_key,
@@ -88,7 +95,7 @@ class Release:
 def current_version(root: Path) -> str:
     """The dataset version: the newest entry of CHANGELOG.md at the root. Raises KinewsError."""
     changelog = root / "CHANGELOG.md"
-    found = CHANGELOG_ENTRY.search(changelog.read_text("utf-8")) if changelog.exists() else None
+    found = CHANGELOG_ENTRY.search(read_changelog(root) or "")
     if found is None:
         raise KinewsError.single(
             "version-unknown",
@@ -177,6 +184,7 @@ def build(
     """
     if not VERSION_PATTERN.match(version):
         raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
+    check_output_folder(out)  # before the work, not after it
     checked = load_valid(root)
     dataset = load_dataset_declaration(root)
     scheme = checked.scheme
@@ -234,9 +242,15 @@ def build(
         for prev, r in zip([None, *history], [*history, current], strict=True)
     ]
 
-    out.mkdir(parents=True, exist_ok=True)
     target = out / folder_name(dataset.name, version)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{target.name}."))
+    if target.exists() and not target.is_dir():
+        raise unwritable(target, "is a file; the release folder would replace it")
+    try:
+        out.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        clean_leftovers(out)
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{target.name}."))
+    except OSError as err:
+        raise unwritable(out, f"cannot write here: {err.strerror or err}") from None
     try:
         features = {config: features_of(config, scheme) for config in CONFIGS}
         written = {
@@ -276,10 +290,11 @@ def build(
             problems = differences(recorded, current)
             if problems:
                 raise KinewsError(problems)
-        if target.exists():
-            shutil.rmtree(target)
         staging.chmod(FOLDER_MODE)  # mkdtemp makes it 0700; a release is for everyone to read
-        staging.rename(target)
+        replace_folder(staging, target)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise unwritable(target, f"cannot write the release here: {err.strerror or err}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

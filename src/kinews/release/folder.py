@@ -82,11 +82,43 @@ def write_checksums(folder: Path, files: dict[str, str]) -> None:
     )
 
 
+_CHECKSUM_LINE = re.compile(r"(?P<digest>[0-9a-f]{64})  (?P<name>[^\n]+)")
+
+
 def read_checksums(release: Path) -> dict[str, str]:
+    """SHA256SUMS as path -> sha256.
+
+    Raises KinewsError (`checksums-invalid`) for a file that cannot be read, is not UTF-8, or
+    has a line not in `sha256sum`'s format or naming a file twice, each at its line.
+    """
+    path = release / CHECKSUMS
+    where = f"{release.name}/{CHECKSUMS}"
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise KinewsError.single(
+            "checksums-invalid", f"cannot be read: {err.strerror}", file=where
+        ) from None
     listed: dict[str, str] = {}
-    for line in (release / CHECKSUMS).read_text("utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        listed[name] = digest
+    problems = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            message = f"not valid UTF-8: bad byte 0x{raw[err.start]:02x}"
+            problems.append(Problem(where, number, None, None, "checksums-invalid", message))
+            continue
+        found = _CHECKSUM_LINE.fullmatch(line)
+        if found is None and line:
+            message = "not a line of `sha256sum`: 64 lower-case hex digits, two spaces, a path"
+            problems.append(Problem(where, number, None, None, "checksums-invalid", message))
+        elif found is not None and found["name"] in listed:
+            message = f"{found['name']} is listed twice"
+            problems.append(Problem(where, number, None, None, "checksums-invalid", message))
+        elif found is not None:
+            listed[found["name"]] = found["digest"]
+    if problems:
+        raise KinewsError(problems)
     return listed
 
 

@@ -219,12 +219,56 @@ def summarise_changes(previous: ReleaseRecord | None, current: ReleaseRecord) ->
     return lines
 
 
-def changelog_date(root: Path, version: str) -> str | None:
-    """The date of the `## [version] - YYYY-MM-DD` entry of root/CHANGELOG.md, if any."""
+def read_changelog(root: Path) -> str | None:
+    """The text of root/CHANGELOG.md (None when there is none), its release entries checked.
+
+    Raises KinewsError (`changelog-invalid`) for a file that cannot be read, is not UTF-8, or
+    has two entries for one version (which one would date the release?), at the line.
+    """
     path = root / "CHANGELOG.md"
     if not path.exists():
         return None
-    for match in CHANGELOG_ENTRY.finditer(path.read_text("utf-8")):
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise KinewsError.single(
+            "changelog-invalid", f"cannot be read: {err.strerror}", file=str(path)
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise KinewsError.single(
+            "changelog-invalid",
+            f"not valid UTF-8: bad byte 0x{data[err.start]:02x} at byte offset {err.start}",
+            file=str(path),
+            line=data.count(b"\n", 0, err.start) + 1,
+        ) from None
+    first: dict[str, int] = {}
+    problems = []
+    for match in CHANGELOG_ENTRY.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if match["version"] in first:
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    None,
+                    None,
+                    "changelog-invalid",
+                    f"a second entry for {match['version']} (the first is at line "
+                    f"{first[match['version']]}); keep one",
+                )
+            )
+        first.setdefault(match["version"], line)
+    if problems:
+        raise KinewsError(problems)
+    return text
+
+
+def changelog_date(root: Path, version: str) -> str | None:
+    """The date of the `## [version] - YYYY-MM-DD` entry of root/CHANGELOG.md, if any."""
+    text = read_changelog(root)
+    for match in CHANGELOG_ENTRY.finditer(text or ""):
         if match["version"] == version:
             return match["date"]
     return None
@@ -237,7 +281,7 @@ def add_changelog_entry(root: Path, record: ReleaseRecord, lines: list[str]) -> 
     entry a maintainer wrote beforehand is kept as written.
     """
     path = root / "CHANGELOG.md"
-    text = path.read_text("utf-8") if path.exists() else "# Changelog\n"
+    text = read_changelog(root) or "# Changelog\n"
     if any(m["version"] == record.version for m in CHANGELOG_ENTRY.finditer(text)):
         return False
     entry = f"## [{record.version}] - {record.date}\n\n### Changes\n" + "\n".join(lines) + "\n\n"

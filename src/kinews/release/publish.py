@@ -21,6 +21,7 @@ from typing import TypedDict
 
 from kinews import __version__
 from kinews.errors import KinewsError, Problem
+from kinews.redact import server_text
 from kinews.release.folder import CARD, CHECKSUMS, check_checksums, release_version
 
 try:  # huggingface_hub >= 2 speaks httpx2; older releases use requests, whose errors are OSErrors
@@ -173,8 +174,19 @@ def publish(plan: PublishPlan) -> PublishReport:
         api.create_tag(**repo, tag=plan.tag, revision=commit.oid, tag_message=plan.message)
     except (_TransportError, OSError, ValueError) as error:
         raise KinewsError.single(
-            "hub-error", f"the Hub refused or could not be reached: {error}"
-        ) from error
+            "hub-error",
+            f"the Hub refused or could not be reached: {server_text(error, [token])}",
+            file=plan.repo_id,
+        ) from None
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        # huggingface_hub indexes the Hub's JSON as it expects it; anything else (an HTML page,
+        # another server at HF_ENDPOINT) surfaces as one of these
+        raise KinewsError.single(
+            "hub-error",
+            "the Hub answered in a shape huggingface_hub does not know (is HF_ENDPOINT a Hub?): "
+            f"{type(error).__name__}: {server_text(error, [token])}",
+            file=plan.repo_id,
+        ) from None
     return PublishReport(
         plan, refs is None, deleted, commit.oid, commit.commit_url, len(plan.files)
     )
