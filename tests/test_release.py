@@ -21,7 +21,8 @@ from conftest import REPO, SEED_ID, ingest_rows, tree, write_records
 from kinews.dataset import load_dataset_declaration
 from kinews.records import Document, Span
 from kinews.release.build import current_version
-from kinews.release.card import NOT_MEASURED, CardFacts, ChangelogEntry, render_card
+from kinews.release.card import NOT_MEASURED, render_card
+from kinews.release.card_facts import CardFacts, ChangelogEntry
 from kinews.release.configs import CONFIGS, features_of
 from kinews.release.datasheet import annotation_facts
 from kinews.release.splits import SPLITS, assign_split, assign_splits

@@ -36,7 +36,7 @@ from kinews.files import (
 )
 from kinews.proposals import Progress, default_workers, tokenize_documents
 from kinews.records import Annotation, Document, LocatedAnnotation
-from kinews.release.card import ChangelogEntry
+from kinews.release.card_facts import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,
     annotation_row,

@@ -1,91 +1,37 @@
 """The dataset card (README.md of a release), rendered from data and never edited by hand.
 
-The YAML header is what the Hub and `datasets` read: configs with their data files, features
-with ClassLabel names, split sizes (`datasets` checks `num_examples` when it loads, which makes
-the card an integrity check too). The body is `card.md` (a `string.Template`), which follows the
-Hub's card template and the questions of "Datasheets for Datasets"; every figure in it comes from
-`CardFacts`, every sentence about particular labels from schemas/labels.yaml (`personal_data`,
-`limitation`).
+The YAML header is what the Hub and `datasets` read (`card_header`). The body is `card.md` (a
+`string.Template`), which follows the Hub's card template and the questions of "Datasheets for
+Datasets"; every figure in it comes from `CardFacts` (`card_facts`), every sentence about
+particular labels from schemas/labels.yaml (`personal_data`, `limitation`).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
 from importlib.resources import files
 from string import Template
 from typing import Any
 
 import yaml
-from datasets import Features
 
 from kinews.adjudication.agreement import AgreementReport
-from kinews.dataset import Dataset
 from kinews.release import datasheet
+from kinews.release.card_facts import CardFacts, card_license, present
+from kinews.release.card_header import header
 from kinews.release.configs import COLUMNS, CONFIGS
-from kinews.release.datasheet import AnnotationFacts, code, inline, link
-from kinews.release.folder import folder_name, shard
+from kinews.release.datasheet import code, inline, link
+from kinews.release.folder import folder_name
 from kinews.release.splits import SPLITS
-from kinews.scheme import Scheme
 
-MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
 NO_BASELINE = "Not measured: the baseline needs documents in both the train and the test split."
 NOT_MEASURED = (
     "Inter-annotator agreement: not yet measured. It needs documents annotated independently by "
     "two or more annotators; the `annotations` config holds every annotator's record so it can be "
     "computed from the release."
 )
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """What is known about one released document's origin."""
-
-    doc_id: str
-    source: str | None
-    url: str | None
-    license: str | None
-    notes: str | None = None
-
-
-@dataclass(frozen=True)
-class ChangelogEntry:
-    version: str
-    date: str
-    lines: tuple[str, ...]  # Markdown list items
-
-
-@dataclass(frozen=True)
-class CardFacts:
-    version: str
-    date: str
-    scheme: Scheme
-    features: dict[str, Features]  # per config
-    rows: dict[str, dict[str, int]]  # per config, per split
-    num_bytes: dict[str, dict[str, int]]  # per config, per non-empty split
-    label_counts: dict[str, Counter[str]]  # per split, released spans
-    tokens: dict[str, int]  # per split, tokens of the sentences config
-    dataset: Dataset
-    annotation: AnnotationFacts
-    guidelines_version: str | None
-    guidelines_file: str  # release-relative path of the shipped annotation manual
-    statuses: Counter[str]  # released records by status
-    examples: dict[str, dict[str, Any]]  # per config, one row
-    sources: tuple[SourceRow, ...]
-    tokenizer: str
-    changelog: tuple[ChangelogEntry, ...]  # newest first
-    # Markdown paragraph with agreement figures (see kinews.adjudication.agreement); None: not
-    # yet measured.
-    agreement: str | None = None
-    # Release-relative path of a chart of label counts per split, embedded when given.
-    chart: str | None = None
-    unannotated: int = 0
-    # Markdown of the baseline section (kinews.release.baseline); None: not measured.
-    baseline: str | None = None
-    # Release-relative Parquet files per config and split, in shard order; a split not given
-    # here is its one shard.
-    shards: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
@@ -134,102 +80,8 @@ def _figure(value: float | None) -> str:
 
 
 def render_card(facts: CardFacts) -> str:
-    header = yaml.safe_dump(_header(facts), sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{header}---\n\n{_body(facts)}"
-
-
-def card_license(facts: CardFacts) -> str:
-    """The licence of the release as a whole, as a Hub licence id.
-
-    Documents of unknown licence do not change it; one known licence is the release's (a
-    share-alike licence such as CC BY-SA or CC BY-NC-SA extends to the whole), several are
-    `other`, none is `unknown`.
-    """
-    known = sorted({s.license for s in facts.sources if s.license})
-    if not known:
-        return "unknown"
-    return known[0].lower() if len(known) == 1 else "other"
-
-
-def present(facts: CardFacts, config: str) -> list[str]:
-    """Splits of a config with at least one row; `datasets` cannot load an empty split."""
-    return [split for split in SPLITS if facts.rows[config][split]]
-
-
-def _size_category(n: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
-        if n < limit:
-            return name
-    return "100K<n<1M"
-
-
-def _eval_index(facts: CardFacts) -> list[dict[str, Any]]:
-    """How the Hub's evaluation tools score the `sentences` config (needs train and test)."""
-    if not (facts.rows["sentences"]["train"] and facts.rows["sentences"]["test"]):
-        return []
-    return [
-        {
-            "config": "sentences",
-            "task": "token-classification",
-            "task_id": "entity_extraction",
-            "splits": {"train_split": "train", "eval_split": "test"},
-            "col_mapping": {"tokens": "tokens", "ner_tags": "tags"},
-            "metrics": [{"type": "seqeval", "name": "seqeval"}],
-        }
-    ]
-
-
-def _header(facts: CardFacts) -> dict[str, Any]:
-    configs = [c for c in CONFIGS if present(facts, c)]
-    evaluation = _eval_index(facts)
-    return {
-        "pretty_name": facts.dataset.pretty_name,
-        "version": facts.version,
-        "license": card_license(facts),
-        "language": [facts.dataset.language],
-        "multilinguality": ["monolingual"],
-        "task_categories": ["token-classification"],
-        "task_ids": ["named-entity-recognition"],
-        "annotations_creators": ["expert-generated"],
-        "language_creators": ["found"],
-        "source_datasets": ["original"],
-        "size_categories": [_size_category(sum(facts.rows["documents"].values()))],
-        "configs": [
-            {
-                "config_name": config,
-                **({"default": True} if config == "documents" else {}),
-                "data_files": [
-                    {"split": split, "path": _data_files(facts, config, split)}
-                    for split in present(facts, config)
-                ],
-            }
-            for config in configs
-        ],
-        "dataset_info": [
-            {
-                "config_name": config,
-                # _to_yaml_list is how `datasets` itself writes features into cards.
-                "features": facts.features[config]._to_yaml_list(),
-                "splits": [
-                    {
-                        "name": split,
-                        "num_bytes": facts.num_bytes[config][split],
-                        "num_examples": facts.rows[config][split],
-                    }
-                    for split in present(facts, config)
-                ],
-            }
-            for config in configs
-        ],
-        **({"train-eval-index": evaluation} if evaluation else {}),
-    }
-
-
-def _data_files(facts: CardFacts, config: str, split: str) -> str | list[str]:
-    """A split's one file, or the list of its shards (`datasets` reads both forms)."""
-    files = facts.shards.get(config, {}).get(split) or (shard(config, split),)
-    # One file stays a plain path, as in the releases recorded before shards existed.
-    return files[0] if len(files) == 1 else list(files)
+    head = yaml.safe_dump(header(facts), sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{head}---\n\n{_body(facts)}"
 
 
 def _plural(n: int, word: str) -> str:

@@ -24,14 +24,8 @@ from kinews.adjudication.agreement import measure
 from kinews.dataset import Dataset, guidelines_version
 from kinews.records import Annotation, Document
 from kinews.release.baseline import markdown_section, run_baseline
-from kinews.release.card import (
-    CardFacts,
-    ChangelogEntry,
-    SourceRow,
-    agreement_paragraph,
-    card_license,
-    render_card,
-)
+from kinews.release.card import agreement_paragraph, render_card
+from kinews.release.card_facts import CardFacts, ChangelogEntry, SourceRow, card_license
 from kinews.release.chart import render_label_chart
 from kinews.release.configs import CONFIGS
 from kinews.release.croissant import render_croissant
