@@ -13,11 +13,10 @@ from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
 from kinews.errors import Problem, render_span
-from kinews.ingest import ID_PATTERN
 from kinews.records import STATUSES
 from kinews.scheme import Scheme
 from kinews.validate.facts import WORD_CHAR, word_at
-from kinews.validate.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
+from kinews.validate.rules import COLUMN_RULES, ID_PATTERN, LANGUAGE_PATTERN, RULES
 
 
 def _ok(expression: pl.Expr) -> pl.Expr:
@@ -38,7 +37,7 @@ class DocumentsTable(pa.DataFrameModel):
     language: pl.Utf8 = pa.Field(nullable=True, str_matches=LANGUAGE_PATTERN)
     digest: pl.Utf8
     nfc: pl.Boolean
-    control: pl.Boolean  # has a control character (checks.CONTROL)
+    control: pl.Boolean  # has a control character (rules.CONTROL)
     first_line: pl.Int64  # line of the first document with this id
     same_text_id: pl.Utf8  # id of the first document with this text
     same_text_line: pl.Int64
@@ -89,11 +88,12 @@ class RecordsTable(pa.DataFrameModel):
 
     file: pl.Utf8
     line: pl.Int64 = pa.Field(ge=1)
-    doc_id: pl.Utf8
-    doc_sha256: pl.Utf8
-    annotator: pl.Utf8
-    status: pl.Utf8 = pa.Field(isin=list(STATUSES))
-    created_at: pl.Utf8
+    # null: missing or mistyped (a located field-missing or field-type); the rest is checked.
+    doc_id: pl.Utf8 = pa.Field(nullable=True)
+    doc_sha256: pl.Utf8 = pa.Field(nullable=True)
+    annotator: pl.Utf8 = pa.Field(nullable=True)
+    status: pl.Utf8 = pa.Field(nullable=True, isin=list(STATUSES))
+    created_at: pl.Utf8 = pa.Field(nullable=True)
     updated_at: pl.Utf8 = pa.Field(nullable=True)
     record: pl.UInt32
     doc_row: pl.UInt32 = pa.Field(nullable=True)  # null: no such document
@@ -109,7 +109,9 @@ class RecordsTable(pa.DataFrameModel):
     @pa.dataframe_check
     @classmethod
     def doc_missing(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("current_sha256").is_not_null())
+        return data.lazyframe.select(
+            pl.col("current_sha256").is_not_null() | pl.col("doc_id").is_null()
+        )
 
     @pa.dataframe_check
     @classmethod
@@ -125,7 +127,7 @@ class RecordsTable(pa.DataFrameModel):
     @classmethod
     def annotator_email(cls, data: PolarsData) -> pl.LazyFrame:
         # An e-mail must never reach annotations/ or a release: pseudonyms only.
-        return data.lazyframe.select(~pl.col("annotator").str.contains(EMAIL_PATTERN))
+        return data.lazyframe.select(_ok(~pl.col("annotator").str.contains(EMAIL_PATTERN)))
 
     @pa.dataframe_check
     @classmethod

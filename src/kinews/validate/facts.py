@@ -22,10 +22,8 @@ import pyarrow.compute as pc
 from kinews.records import SPAN_FIELDS
 from kinews.scheme import Scheme
 from kinews.validate.arrow import memory_pool
-from kinews.validate.rules import is_timestamp
+from kinews.validate.rules import CONTROL, is_timestamp
 
-# Control characters other than \t and \n (\r is reported as not normalised).
-CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 # A character that can continue a word: letters, digits and combining marks.
 WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
 
@@ -145,7 +143,7 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
             pl.col("line").alias("doc_line"),
         )
     )
-    stamps = set(frame["created_at"].unique().to_list()) | set(
+    stamps = set(frame["created_at"].drop_nulls().unique().to_list()) | set(
         frame["updated_at"].drop_nulls().unique().to_list()
     )
     bad = pl.Series([s for s in stamps if not is_timestamp(s)], dtype=pl.Utf8).implode()
@@ -155,7 +153,7 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
         frame.with_row_index("record")
         .join(first_docs, left_on="doc_id", right_on="id", how="left", maintain_order="left")
         .with_columns(
-            timestamps_ok=~pl.col("created_at").is_in(bad)
+            timestamps_ok=~pl.col("created_at").is_in(bad).fill_null(False)
             & ~pl.col("updated_at").is_in(bad).fill_null(False),
             same_annotator_record=pl.col("record").first().over(group),
             submitted=submitted.cast(pl.Int64).sum().over("doc_id"),
