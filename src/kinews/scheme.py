@@ -90,7 +90,7 @@ def scheme_from_yaml(raw: Any, file: str) -> Scheme:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise fail(f"labels[{index}] needs a string `name`")
         label_name = entry["name"]
-        if not _LABEL_NAME.match(label_name):
+        if not _LABEL_NAME.fullmatch(label_name):
             raise fail(f"label {label_name!r} must be upper case letters, digits and _")
         if not isinstance(entry.get("definition"), str) or not entry["definition"].strip():
             raise fail(f"label {label_name} needs a `definition`")
