@@ -15,7 +15,7 @@ from pandera.errors import SchemaErrors
 from kinews.errors import Problem, render_span
 from kinews.records import STATUSES
 from kinews.scheme import Scheme
-from kinews.validate.facts import WORD_CHAR, word_at
+from kinews.validate.facts import WORD_CHAR, grapheme_at, word_at
 from kinews.validate.rules import COLUMN_RULES, ID_PATTERN, LANGUAGE_PATTERN, RULES
 
 
@@ -165,6 +165,7 @@ def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
         actual: pl.Utf8 = pa.Field(nullable=True)  # document text[start:end]
         duplicate: pl.Boolean
         previous_end: pl.Int64 = pa.Field(nullable=True)  # furthest end of the spans before
+        cuts_grapheme: pl.Boolean  # an edge falls inside a grapheme cluster of the text
 
         @pa.dataframe_check
         @classmethod
@@ -191,6 +192,11 @@ def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
         @classmethod
         def span_partial_word(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(~_partial_word()))
+
+        @pa.dataframe_check
+        @classmethod
+        def span_partial_grapheme(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(~pl.col("cuts_grapheme"))
 
         @pa.dataframe_check
         @classmethod
@@ -278,6 +284,9 @@ def _problems(
         if code == "span-partial-word":
             text = docs["text"][row["doc_row"]]
             row = {**row, "word": word_at(text, row["start"], row["end"]), "guidelines": guidelines}
+        elif code == "span-partial-grapheme":
+            text = docs["text"][row["doc_row"]]
+            row = {**row, "grapheme": grapheme_at(text, row["start"], row["end"])}
         elif code == "annotator-duplicate":
             first = records.row(row["same_annotator_record"], named=True)
             row = {**row, "same_annotator_at": f"{first['file']}:{first['line']}"}

@@ -199,6 +199,15 @@ _ALL = (
         ),
     ),
     Rule(
+        "span-partial-grapheme",
+        "warning",
+        lambda r: (
+            f"span edge cuts the character {r['grapheme']!r} in two (one grapheme cluster: an "
+            "emoji sequence, a flag, a letter with its combining mark); move the edge to "
+            "include or exclude all of it"
+        ),
+    ),
+    Rule(
         "span-crosses-paragraph",
         "warning",
         lambda r: "span crosses a line break between paragraphs; entities do not",
@@ -218,6 +227,7 @@ _ALL = (
     ),
 )
 RULES: dict[str, Rule] = {rule.code: rule for rule in _ALL}
+
 
 # Field-level pandera checks (str_matches, isin) named by table and column.
 COLUMN_RULES = {
