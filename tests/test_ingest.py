@@ -162,7 +162,7 @@ def test_an_empty_article_is_refused(empty_root, kinews, tmp_path, content):
     path.write_bytes(content)
     result = kinews("ingest", path, "--root", empty_root)
     assert result.exit_code == 1
-    assert "article-empty" in result.output and str(path) in result.output
+    assert "doc-text-empty" in result.output and str(path) in result.output
     assert tree(empty_root / "corpus") == {}
 
 

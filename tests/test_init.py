@@ -156,7 +156,7 @@ def test_init_writes_a_repository_that_works_on_its_own(tmp_path, kinews):
     assert result.exit_code == 0, result.output
     for path in TEMPLATES.values():
         assert (root / path).is_file(), path
-    assert sorted(p.name for p in (root / "corpus").iterdir()) == []
+    assert sorted(p.name for p in (root / "corpus").iterdir()) == ["documents.jsonl"]
     dataset = load_dataset_declaration(root)  # valid against the schema kinews ships
     assert (dataset.name, dataset.language) == ("neu", "de")
     assert load_scheme(root).label_names  # a small scheme of its own

@@ -38,8 +38,9 @@ def hub():
 
 
 @pytest.fixture
-def publish(hub: HubStandin, tmp_path: Path):
-    """Run `kinews publish ...` in a subprocess; every output is kept to check for the token."""
+def publish(hub: HubStandin, tmp_path: Path, seed_root: Path):
+    """Run `kinews publish ... --root <the seed root>` in a subprocess (the root records the
+    release); every output is kept to check for the token."""
     outputs: list[str] = []
 
     def run(
@@ -56,7 +57,7 @@ def publish(hub: HubStandin, tmp_path: Path):
         if token is not None:
             env["HF_TOKEN"] = token
         result = subprocess.run(
-            [sys.executable, "-m", "kinews", "publish", *map(str, args)],
+            [sys.executable, "-m", "kinews", "publish", *map(str, args), "--root", str(seed_root)],
             env=env,
             capture_output=True,
             text=True,

@@ -174,7 +174,9 @@ def test_counts_in_messages_agree_with_their_number():
 
 def test_the_validators_tables_take_their_record_columns_from_the_contract(seed_root):
     """The pandera columns of the records' own fields are derived from the contract: the same
-    names, and nullable exactly where the contract allows null."""
+    names, nullable where the contract allows null; the records table keeps a broken record's
+    row (its missing or mistyped fields null, each already a located problem), so all of its
+    columns may be null."""
     from kinews.scheme import load_scheme
     from kinews.validate.contracts import DocumentsTable, RecordsTable, spans_table_model
 
@@ -184,6 +186,8 @@ def test_the_validators_tables_take_their_record_columns_from_the_contract(seed_
         own = [f for f in contract.fields if f.name in columns]
         assert own, model
         for f in own:
-            assert columns[f.name].nullable == (f.presence != "required"), (model, f.name)
+            kept_broken = model is RecordsTable
+            expected = kept_broken or f.presence != "required"
+            assert columns[f.name].nullable == expected, (model, f.name)
     scalar = {f.name for f in ANNOTATION.fields if f.type in (str, int)}
     assert scalar <= set(RecordsTable.to_schema().columns)

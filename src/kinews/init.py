@@ -26,7 +26,7 @@ from kinews import __version__
 from kinews.declared import schema
 from kinews.errors import KinewsError, Problem
 from kinews.files import FOLDER_MODE, check_output_folder, write_atomic
-from kinews.root import ANNOTATIONS_DIR, DATASET_FILE, SCHEME_FILE
+from kinews.root import ANNOTATIONS_DIR, DATASET_FILE, DOCUMENTS_FILE, SCHEME_FILE
 from kinews.scheme import Scheme, scheme_from_yaml
 
 # template in kinews/init_templates -> path in the new repository
@@ -75,6 +75,8 @@ def init(target: Path, name: str, language: str = "de") -> list[Path]:
     try:
         for folder in EMPTY_FOLDERS:
             (staging / folder).mkdir(mode=FOLDER_MODE, parents=True)
+        # An empty corpus, not none: `kinews validate` refuses a root without one.
+        write_atomic(staging / DOCUMENTS_FILE, b"")
         for source, path in TEMPLATES.items():
             write_atomic(staging / path, _render(source, values).encode("utf-8"))
         staging.chmod(FOLDER_MODE)  # mkdtemp makes it 0700
@@ -119,7 +121,7 @@ def _check_options(name: str, language: str) -> None:
             f"({DATASET_FILE}, `{option}`)",
         )
         for option, value in (("name", name), ("language", language))
-        if not re.match(properties[option]["pattern"], value)
+        if not re.fullmatch(properties[option]["pattern"], value)
     ]
     if problems:
         raise KinewsError(problems)

@@ -245,10 +245,30 @@ def document_from_json(obj: Any, file: str, line: int) -> Document:
 
 def read_document(obj: Any, file: str, line: int) -> tuple[Document | None, list[Problem]]:
     """A Document (None when a field is missing or mistyped) and every problem of the line."""
+    values, failed, problems = _document_fields(obj, file, line)
+    return (None if failed or values is None else Document(**values)), problems
+
+
+def readable_fields(
+    obj: Any, kind: Literal["documents", "records"], file: str, line: int
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Every readable field of a line's record (a missing or mistyped one is None; of a record's
+    spans only the readable ones), and every problem of the line; None if it is no object.
+
+    So a validator checks what can still be checked of a broken record.
+    """
+    if kind == "documents":
+        values, _, problems = _document_fields(obj, file, line)
+        return values, problems
+    values, spans, _, problems = _annotation_fields(obj, file, line)
+    if values is None:
+        return None, problems
+    return {**values, "spans": [{n: getattr(s, n) for n in SPAN.names} for s in spans]}, problems
+
+
+def _document_fields(obj: Any, file: str, line: int) -> tuple[dict | None, bool, list[Problem]]:
     if not isinstance(obj, dict):
-        return None, [
-            Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
-        ]
+        return None, True, [_not_object(file, line)]
     f = _Fields(obj, file, line, obj.get("id") if isinstance(obj.get("id"), str) else None)
     values = {
         x.name: f.get(
@@ -258,7 +278,11 @@ def read_document(obj: Any, file: str, line: int) -> tuple[Document | None, list
     }
     failed = bool(f.problems)
     f.unknown(DOCUMENT.names)
-    return (None if failed else Document(**values)), f.problems
+    return values, failed, f.problems
+
+
+def _not_object(file: str, line: int) -> Problem:
+    return Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
 
 
 def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
@@ -271,10 +295,17 @@ def annotation_from_json(obj: Any, file: str, line: int) -> Annotation:
 
 def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, list[Problem]]:
     """An Annotation (None when a field is missing or mistyped) and every problem of the line."""
+    values, spans, failed, problems = _annotation_fields(obj, file, line)
+    if failed or values is None:
+        return None, problems
+    return Annotation(**values, spans=tuple(spans)), problems
+
+
+def _annotation_fields(
+    obj: Any, file: str, line: int
+) -> tuple[dict[str, Any] | None, list[Span], bool, list[Problem]]:
     if not isinstance(obj, dict):
-        return None, [
-            Problem(file, line, None, None, "line-not-object", "line is not a JSON object")
-        ]
+        return None, [], True, [_not_object(file, line)]
     f = _Fields(obj, file, line, obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
     values = {
         x.name: f.get(x.name, x.type, nullable=x.presence == "nullable")
@@ -307,7 +338,4 @@ def read_annotation(obj: Any, file: str, line: int) -> tuple[Annotation | None, 
             spans.append(Span(**got))
     failed = bool(only_errors(f.problems))
     f.unknown(ANNOTATION_FIELDS)
-    if failed:
-        return None, f.problems
-    ann = Annotation(**values, spans=tuple(spans))
-    return ann, f.problems
+    return values, spans, failed, f.problems

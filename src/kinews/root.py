@@ -55,6 +55,17 @@ def annotation_files(root: Path) -> list[Path]:
     return sorted((root / ANNOTATIONS_DIR).glob("*.jsonl"))
 
 
+def nested_annotation_files(root: Path) -> list[Path]:
+    """JSON Lines in sub-folders of annotations/ that no command reads (the worklist's
+    adjudication/ apart): records put there would silently be left out of every check."""
+    folder = root / ANNOTATIONS_DIR
+    return sorted(
+        p
+        for p in folder.glob("*/**/*.jsonl")
+        if p.relative_to(folder).parts[0] != WORKLIST_FILE.parent.name
+    )
+
+
 def scan_annotations(root: Path) -> tuple[list[LocatedAnnotation], list[Problem]]:
     """Read every annotations/*.jsonl, collecting every bad line (a broken line hides nothing).
 

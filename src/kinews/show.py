@@ -106,7 +106,7 @@ def load_view(root: Path, doc_id: str, annotators: Sequence[str] = ()) -> Docume
         chosen = _release_first(records)
     colours = {
         label.name: label.color
-        if label.color and _HEX_COLOUR.match(label.color)
+        if label.color and _HEX_COLOUR.fullmatch(label.color)
         else _FALLBACK_COLOUR
         for label in scheme.labels
     }

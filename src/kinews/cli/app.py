@@ -275,7 +275,7 @@ def publish(
     from kinews.release.publish import plan_publish
     from kinews.release.publish import publish as run
 
-    plan = plan_publish(root / release_dir, repo_id, private=private)
+    plan = plan_publish(root / release_dir, repo_id, root, private=private)
     if dry_run:
         out.print("dry run: nothing is sent; a publish would", markup=False)
         for operation in plan.operations():

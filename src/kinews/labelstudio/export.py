@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 from kinews.errors import KinewsError, Problem, render_span
 from kinews.records import Annotation, Document, Span
 from kinews.scheme import Scheme
+from kinews.validate.rules import RULES, is_timestamp
 
 TOOL = "label-studio"
 CONTROL = "label"  # the names of Label Studio's own NER template
@@ -266,6 +267,12 @@ def convert_tasks(
             if not created_at:
                 message = "has no created_at (pass --created-at)"
                 report.problem("ls-annotation-invalid", which, message, doc.id)
+                continue
+            # The validator's timestamp rule, so that no record is written that it refuses.
+            stamps = {"created_at": created_at, "updated_at": item.get("updated_at")}
+            if not all(v is None or is_timestamp(v) for v in stamps.values()):
+                message = RULES["timestamp-invalid"].message(stamps)
+                report.problem("timestamp-invalid", which, message, doc.id)
                 continue
             record_origin = {
                 "tool": TOOL,

@@ -49,6 +49,7 @@ from kinews.release.describe import describe
 from kinews.release.folder import MAX_SHARD_SIZE, folder_name
 from kinews.release.history import (
     CHANGELOG_ENTRY,
+    CHANGELOG_VERSION_HEADING,
     VERSION_PATTERN,
     ReleaseRecord,
     add_changelog_entry,
@@ -74,7 +75,7 @@ from kinews.tokens import model_for, tokenizer_version
 from kinews.validate import load_valid
 from kinews.worklist import open_items
 
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # the whole string: fullmatch
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,18 @@ class Release:
 def current_version(root: Path) -> str:
     """The dataset version: the newest entry of CHANGELOG.md at the root. Raises KinewsError."""
     changelog = root / "CHANGELOG.md"
-    found = CHANGELOG_ENTRY.search(read_changelog(root) or "")
+    text = read_changelog(root) or ""
+    heading = CHANGELOG_VERSION_HEADING.search(text)
+    found = CHANGELOG_ENTRY.search(text)
+    if heading is not None and (found is None or found.start() != heading.start()):
+        # The newest entry is a pre-release or not canonical: not a release, nor is the one below.
+        raise KinewsError.single(
+            "version-invalid",
+            f"the newest entry {heading[0]!r} is not a release version X.Y.Z (ASCII digits, "
+            "no leading zeros, no pre-release); pass --version",
+            file=str(changelog),
+            line=text.count("\n", 0, heading.start()) + 1,
+        )
     if found is None:
         raise KinewsError.single(
             "version-unknown",
@@ -182,8 +194,16 @@ def build(
     a recorded version would come out differently; the output folder and root are then left
     as they were.
     """
-    if not VERSION_PATTERN.match(version):
-        raise KinewsError.single("version-invalid", f"version {version!r} must be X.Y.Z")
+    if not VERSION_PATTERN.fullmatch(version):
+        raise KinewsError.single(
+            "version-invalid",
+            f"version {version!r} must be X.Y.Z in ASCII digits without leading zeros "
+            "(such as 0.2.0; no pre-release)",
+        )
+    if date is not None and not is_calendar_date(date):
+        raise KinewsError.single(
+            "date-invalid", f"--date {date!r} must be a real calendar date YYYY-MM-DD"
+        )
     check_output_folder(out)  # before the work, not after it
     checked = load_valid(root)
     dataset = load_dataset_declaration(root)
@@ -327,9 +347,22 @@ def _release_date(
     chosen = changelog_date(root, version) or date
     if chosen is None:
         return datetime.datetime.now(datetime.UTC).date().isoformat()
-    if not DATE_PATTERN.match(chosen):
-        raise KinewsError.single("date-invalid", f"release date {chosen!r} must be YYYY-MM-DD")
+    if not is_calendar_date(chosen):
+        raise KinewsError.single(
+            "date-invalid", f"release date {chosen!r} must be a real calendar date YYYY-MM-DD"
+        )
     return chosen
+
+
+def is_calendar_date(value: str) -> bool:
+    """YYYY-MM-DD in ASCII digits, and a day that exists (not 2026-02-30)."""
+    if not DATE_PATTERN.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _open_items(root: Path, released: list[Document]) -> dict[str, int]:

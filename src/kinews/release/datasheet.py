@@ -44,7 +44,7 @@ def link(url: str | None, missing: str = "not yet public") -> str:
     """An http(s) URL as a Markdown link; anything else (javascript:, data:, …) as plain text."""
     if url is None:
         return missing
-    if _URL.match(url):
+    if _URL.fullmatch(url):
         return f"<{url}>"
     return inline(url)
 

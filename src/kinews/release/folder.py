@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from kinews.errors import KinewsError, Problem
+from kinews.release.history import SEMVER, VERSION_PATTERN
 
 CARD = "README.md"
 CROISSANT = "croissant.json"
@@ -33,7 +34,7 @@ GUIDELINES = "GUIDELINES.md"
 MAX_SHARD_SIZE = "500MB"
 _SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
 # The dataset's name (schemas/dataset.yaml: lower case, digits, `-`) and its version.
-_FOLDER_VERSION = re.compile(r"^[a-z0-9][a-z0-9-]*-(\d+\.\d+\.\d+)$")
+_FOLDER_VERSION = re.compile(rf"[a-z0-9][a-z0-9-]*-({SEMVER})")  # the whole name: fullmatch
 
 
 def folder_name(name: str, version: str) -> str:
@@ -154,18 +155,33 @@ def release_version(path: Path) -> str:
 
     Raises KinewsError (`release-invalid`) when neither names a version.
     """
-    found = _FOLDER_VERSION.match(path.name)
+    found = _FOLDER_VERSION.fullmatch(path.name)
     if found:
         return found.group(1)
-    card = path / CARD
-    if card.is_file():
-        parts = card.read_text("utf-8").split("---\n")
-        header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
-        if isinstance(header, dict) and header.get("version"):
-            return str(header["version"])
+    version = card_version(path)
+    if version is not None:
+        if VERSION_PATTERN.fullmatch(version):
+            return version
+        raise KinewsError.single(
+            "release-invalid",
+            f"the card's version {version!r} is not a release version X.Y.Z",
+            file=str(path / CARD),
+        )
     raise KinewsError.single(
         "release-invalid",
         "cannot tell the release's version: the folder is not named <name>-X.Y.Z and its "
         "README.md has no `version`",
         file=str(path),
     )
+
+
+def card_version(path: Path) -> str | None:
+    """The `version` of the YAML header of the release's card (None: no card or no version)."""
+    card = path / CARD
+    if not card.is_file():
+        return None
+    parts = card.read_text("utf-8").split("---\n")
+    header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+    if isinstance(header, dict) and header.get("version"):
+        return str(header["version"])
+    return None

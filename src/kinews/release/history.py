@@ -24,11 +24,18 @@ from kinews.records import Annotation
 from kinews.release.splits import SPLITS
 from kinews.root import RELEASES_DIR
 
-VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
+# A canonical semantic version of a release: ASCII digits, no leading zeros, no pre-release
+# (`\d` would take full-width digits). The whole string: `fullmatch`.
+SEMVER = r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
+VERSION_PATTERN = re.compile(SEMVER)
+# `## [0.2.0-rc1]` or `## [0.1.00]` is no entry of a release: the version ends at `]` or a blank.
 CHANGELOG_ENTRY = re.compile(
-    r"^## \[?v?(?P<version>\d+\.\d+\.\d+)\]?(?:\s*[-\u2013\u2014]\s*(?P<date>\d{4}-\d{2}-\d{2}))?",
+    rf"^## \[?v?(?P<version>{SEMVER})(?=\]|[ \t]|$)\]?"
+    r"(?:\s*[-\u2013\u2014]\s*(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}))?",
     re.MULTILINE,
 )
+# Any heading that starts like a version (any digits, an optional `[` and `v`).
+CHANGELOG_VERSION_HEADING = re.compile(r"^## \[?v?\d.*$", re.MULTILINE)
 TOOLS = ("datasets", "pyarrow", "somajo")
 
 
@@ -95,7 +102,7 @@ def load_records(root: Path) -> dict[str, ReleaseRecord]:
             raise KinewsError.single(
                 "release-record-invalid", f"not a release record: {err}", file=name
             ) from None
-        if f"{record.version}.json" != path.name or not VERSION_PATTERN.match(record.version):
+        if f"{record.version}.json" != path.name or not VERSION_PATTERN.fullmatch(record.version):
             raise KinewsError.single(
                 "release-record-invalid", f"holds version {record.version!r}", file=name
             )

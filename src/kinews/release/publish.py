@@ -14,6 +14,7 @@ ids at that commit with the release → only then tag it `vX.Y.Z`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,12 +91,16 @@ class PublishReport:
     verified: int  # files checked on the Hub
 
 
-def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> PublishPlan:
+def plan_publish(release: Path, repo_id: str, root: Path, *, private: bool = False) -> PublishPlan:
     """Check a release folder and describe its publication; reads nothing from the Hub.
 
-    Raises KinewsError: `repo-id-invalid`, `release-invalid`, `release-checksum-mismatch`.
+    The folder must be what `kinews build` made and recorded in `root`: no symbolic link in
+    it, the card's version the folder's, every file as releases/X.Y.Z.json records it.
+    Raises KinewsError: `repo-id-invalid`, `release-invalid`, `release-symlink`,
+    `release-checksum-mismatch`, `release-version-mismatch`, `release-unrecorded`,
+    `release-record-mismatch`.
     """
-    if not REPO_ID.match(repo_id):
+    if not REPO_ID.fullmatch(repo_id):
         raise KinewsError.single(
             "repo-id-invalid", f"repository id {repo_id!r} must look like ORG/NAME"
         )
@@ -105,13 +110,84 @@ def plan_publish(release: Path, repo_id: str, *, private: bool = False) -> Publi
             f"not a release folder: README.md and {CHECKSUMS} are required",
             file=str(release),
         )
-    version = release_version(release)
-    files = tuple(
-        _release_file(release, path)
-        for path in sorted(p for p in release.rglob("*") if p.is_file())
-    )
+    files = tuple(_release_file(release, path) for path in _files_without_links(release))
     check_checksums(release, {f.path: f.sha256 for f in files})
+    version = release_version(release)
+    _check_recorded(release, version, root, {f.path: f.sha256 for f in files})
     return PublishPlan(release, repo_id, version, private, files)
+
+
+def _files_without_links(release: Path) -> list[Path]:
+    """Every file of the release, sorted; refused if any entry is a symbolic link.
+
+    A link may point anywhere (a home folder, /etc): an upload must never follow one out of
+    the release, and `kinews build` never writes one.
+    """
+    links, files = [], []
+    for folder, dirs, names in os.walk(release, followlinks=False):
+        for name in sorted(dirs + names):
+            path = Path(folder) / name
+            if path.is_symlink():
+                links.append(path)
+            elif path.is_file():
+                files.append(path)
+    if links:
+        raise KinewsError(
+            Problem(
+                f"{release.name}/{path.relative_to(release).as_posix()}",
+                None,
+                None,
+                None,
+                "release-symlink",
+                "is a symbolic link; a release holds files only, and nothing is uploaded "
+                "through a link",
+            )
+            for path in sorted(links)
+        )
+    return sorted(files)
+
+
+def _check_recorded(release: Path, version: str, root: Path, actual: dict[str, str]) -> None:
+    """The folder is the build of `version` that `root` records, file for file."""
+    from kinews.release.folder import card_version
+    from kinews.release.history import load_records
+    from kinews.root import RELEASES_DIR
+
+    shown = card_version(release)
+    if shown != version:
+        raise KinewsError.single(
+            "release-version-mismatch",
+            f"the card says version {shown!r}, the folder {version!r}: a renamed or edited "
+            "release is not published",
+            file=f"{release.name}/{CARD}",
+        )
+    record_file = RELEASES_DIR / f"{version}.json"
+    recorded = load_records(root).get(version)
+    if recorded is None:
+        raise KinewsError.single(
+            "release-unrecorded",
+            f"no record {record_file} under the root {root}: only a release that "
+            "`kinews build` made and recorded is published (build it, commit the record)",
+            file=str(release),
+        )
+    problems = [
+        Problem(
+            f"{release.name}/{name}",
+            None,
+            None,
+            None,
+            "release-record-mismatch",
+            f"not in the release, but in {record_file}"
+            if name not in actual
+            else f"not in {record_file}"
+            if name not in recorded.files
+            else f"sha256 differs from {record_file}",
+        )
+        for name in sorted(recorded.files.keys() | actual.keys())
+        if recorded.files.get(name) != actual.get(name)
+    ]
+    if problems:
+        raise KinewsError(problems)
 
 
 def publish(plan: PublishPlan) -> PublishReport:

@@ -17,15 +17,7 @@ import pyarrow as pa
 
 from kinews.errors import Problem
 from kinews.files import scan_jsonl_bytes
-from kinews.records import (
-    ANNOTATION,
-    DOCUMENT,
-    SPAN,
-    Contract,
-    read_annotation,
-    read_document,
-    to_json,
-)
+from kinews.records import ANNOTATION, DOCUMENT, SPAN, Contract, readable_fields
 from kinews.validate.arrow import assemble, empty, parse_lines, schema_of
 
 _Offset = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -92,11 +84,20 @@ def read_carefully(path: Path, name: str, kind: str, problems: list[Problem]) ->
 
 
 def _row(obj: Any, kind: str, name: str, line: int) -> tuple[dict | None, list[Problem]]:
-    """One table row from a parsed line (None if it is unreadable), and the line's problems."""
-    record, problems = (read_document if kind == "documents" else read_annotation)(obj, name, line)
-    if record is None:
+    """One table row from a parsed line (None if it is unreadable), and the line's problems.
+
+    A record with a missing or mistyped field still gets its row (the field null, only its
+    readable spans): one problem must not hide the others the record has. A document needs its
+    id, text and digest for any check, so without one of them it has no row.
+    """
+    fields, problems = readable_fields(
+        obj, "documents" if kind == "documents" else "records", name, line
+    )
+    if fields is None or (
+        kind == "documents" and None in (fields["id"], fields["text"], fields["sha256"])
+    ):
         return None, problems
-    row = {"file": name, "line": line, **to_json(record)}
+    row = {"file": name, "line": line, **fields}
     return {column: row[column] for column in _COLUMNS[kind]}, problems
 
 

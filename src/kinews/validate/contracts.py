@@ -17,12 +17,11 @@ from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
 from kinews.errors import Problem, render_span
-from kinews.ingest import ID_PATTERN
 from kinews.records import ANNOTATION, DOCUMENT, SPAN, STATUSES, Contract
 from kinews.scheme import Scheme
 from kinews.validate.arrow import CHECKED_DOCUMENT_FIELDS
-from kinews.validate.facts import WORD_CHAR, word_at
-from kinews.validate.rules import COLUMN_RULES, LANGUAGE_PATTERN, RULES
+from kinews.validate.facts import WORD_CHAR, grapheme_at, word_at
+from kinews.validate.rules import COLUMN_RULES, ID_PATTERN, LANGUAGE_PATTERN, RULES
 
 
 def _ok(expression: pl.Expr) -> pl.Expr:
@@ -34,10 +33,17 @@ _POLARS = {str: pl.Utf8, int: pl.Int64}
 
 
 def contract_columns(
-    contract: Contract, names: tuple[str, ...], **rules: dict[str, Any]
+    contract: Contract,
+    names: tuple[str, ...],
+    *,
+    kept_broken: bool = False,
+    **rules: dict[str, Any],
 ) -> type[pa.DataFrameModel]:
     """A pandera model whose columns are the fields `names` of `contract`, typed and nullable
-    as the contract declares them; `rules` (by field name) are the column checks on them."""
+    as the contract declares them; `rules` (by field name) are the column checks on them.
+
+    `kept_broken`: the table keeps a row whose fields are missing or mistyped (null, each a
+    located field-missing or field-type already), so every column may be null."""
     wanted = [f for f in contract.fields if f.name in names]
     assert len(wanted) == len(names), names  # a name the contract does not have is a typo
     namespace: dict[str, object] = {
@@ -45,7 +51,8 @@ def contract_columns(
         "__module__": __name__,
     }
     for f in wanted:
-        namespace[f.name] = pa.Field(nullable=f.presence != "required", **rules.get(f.name, {}))
+        nullable = kept_broken or f.presence != "required"
+        namespace[f.name] = pa.Field(nullable=nullable, **rules.get(f.name, {}))
     return type("ContractColumns", (pa.DataFrameModel,), namespace)
 
 
@@ -56,9 +63,12 @@ _DocumentColumns = contract_columns(
     language={"str_matches": LANGUAGE_PATTERN},
 )
 # The record's scalar fields; its origin is not checked beyond its type, its spans are a table.
+# A record with a missing or mistyped field keeps its row, so that its other fields and its
+# readable spans are still checked.
 _RecordColumns = contract_columns(
     ANNOTATION,
     tuple(f.name for f in ANNOTATION.fields if f.type in _POLARS),
+    kept_broken=True,
     status={"isin": list(STATUSES)},
 )
 
@@ -70,7 +80,7 @@ class DocumentsTable(_DocumentColumns):  # type: ignore[valid-type,misc]  # made
     line: pl.Int64 = pa.Field(ge=1)
     digest: pl.Utf8
     nfc: pl.Boolean
-    control: pl.Boolean  # has a control character (checks.CONTROL)
+    control: pl.Boolean  # has a control character (rules.CONTROL)
     first_line: pl.Int64  # line of the first document with this id
     same_text_id: pl.Utf8  # id of the first document with this text
     same_text_line: pl.Int64
@@ -135,7 +145,9 @@ class RecordsTable(_RecordColumns):  # type: ignore[valid-type,misc]  # made at 
     @pa.dataframe_check
     @classmethod
     def doc_missing(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("current_sha256").is_not_null())
+        return data.lazyframe.select(
+            pl.col("current_sha256").is_not_null() | pl.col("doc_id").is_null()
+        )
 
     @pa.dataframe_check
     @classmethod
@@ -151,7 +163,7 @@ class RecordsTable(_RecordColumns):  # type: ignore[valid-type,misc]  # made at 
     @classmethod
     def annotator_email(cls, data: PolarsData) -> pl.LazyFrame:
         # An e-mail must never reach annotations/ or a release: pseudonyms only.
-        return data.lazyframe.select(~pl.col("annotator").str.contains(EMAIL_PATTERN))
+        return data.lazyframe.select(_ok(~pl.col("annotator").str.contains(EMAIL_PATTERN)))
 
     @pa.dataframe_check
     @classmethod
@@ -185,6 +197,7 @@ def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
         actual: pl.Utf8 = pa.Field(nullable=True)  # document text[start:end]
         duplicate: pl.Boolean
         previous_end: pl.Int64 = pa.Field(nullable=True)  # furthest end of the spans before
+        cuts_grapheme: pl.Boolean  # an edge falls inside a grapheme cluster of the text
 
         @pa.dataframe_check
         @classmethod
@@ -211,6 +224,11 @@ def spans_table_model(scheme: Scheme) -> type[pa.DataFrameModel]:
         @classmethod
         def span_partial_word(cls, data: PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(_ok(~_partial_word()))
+
+        @pa.dataframe_check
+        @classmethod
+        def span_partial_grapheme(cls, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(~pl.col("cuts_grapheme"))
 
         @pa.dataframe_check
         @classmethod
@@ -298,6 +316,9 @@ def _problems(
         if code == "span-partial-word":
             text = docs["text"][row["doc_row"]]
             row = {**row, "word": word_at(text, row["start"], row["end"]), "guidelines": guidelines}
+        elif code == "span-partial-grapheme":
+            text = docs["text"][row["doc_row"]]
+            row = {**row, "grapheme": grapheme_at(text, row["start"], row["end"])}
         elif code == "annotator-duplicate":
             first = records.row(row["same_annotator_record"], named=True)
             row = {**row, "same_annotator_at": f"{first['file']}:{first['line']}"}

@@ -13,6 +13,7 @@ import itertools
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -22,12 +23,35 @@ import pyarrow.compute as pc
 from kinews.records import SPAN_FIELDS
 from kinews.scheme import Scheme
 from kinews.validate.arrow import memory_pool
-from kinews.validate.rules import is_timestamp
+from kinews.validate.rules import CONTROL, is_timestamp
 
-# Control characters other than \t and \n (\r is reported as not normalised).
-CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 # A character that can continue a word: letters, digits and combining marks.
 WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
+# Where a grapheme cluster may go on across an edge (Unicode's UAX 29 rules that forbid a break):
+# before a mark, ZWJ/ZWNJ, a variation selector, emoji modifier or tag, a Hangul vowel or final
+# jamo, a Thai/Lao spacing vowel (_GLUES_ON); after a mark (Indic conjuncts), ZWJ, a Prepend
+# character or Hangul (_GLUES_AFTER); between two regional indicators (flags). All non-ASCII:
+# only spans with such a neighbour at an edge are segmented (with the `regex` module's \X).
+_RI = r"\x{1F1E6}-\x{1F1FF}"
+_HANGUL_VT = r"\x{1160}-\x{11FF}\x{D7B0}-\x{D7FF}"
+_GLUES_ON = (
+    rf"[\p{{M}}\x{{200C}}\x{{200D}}\x{{FE00}}-\x{{FE0F}}\x{{E0100}}-\x{{E01EF}}\x{{1F3FB}}-\x{{1F3FF}}"
+    rf"\x{{E0020}}-\x{{E007F}}\x{{FF9E}}\x{{FF9F}}\x{{0E33}}\x{{0EB3}}{_HANGUL_VT}{_RI}]"
+)
+_GLUES_AFTER = (
+    rf"[\p{{M}}\x{{200D}}\x{{1100}}-\x{{11FF}}\x{{A960}}-\x{{A97F}}\x{{AC00}}-\x{{D7FF}}{_RI}"
+    r"\x{0600}-\x{0605}\x{06DD}\x{070F}\x{0890}\x{0891}\x{08E2}\x{0D4E}\x{110BD}\x{110CD}"
+    r"\x{111C2}\x{111C3}\x{1193F}\x{11941}\x{11A3A}\x{11A84}-\x{11A89}\x{11D46}\x{11F02}]"
+)
+_GLUED = f"(?:{_GLUES_AFTER}.|.{_GLUES_ON})"
+
+
+@cache
+def _cluster() -> Any:
+    """The grapheme cluster pattern; `regex` is imported only when a span needs it."""
+    import regex
+
+    return regex.compile(r"\X")
 
 
 def document_facts(documents: pa.Table) -> pl.DataFrame:
@@ -145,7 +169,7 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
             pl.col("line").alias("doc_line"),
         )
     )
-    stamps = set(frame["created_at"].unique().to_list()) | set(
+    stamps = set(frame["created_at"].drop_nulls().unique().to_list()) | set(
         frame["updated_at"].drop_nulls().unique().to_list()
     )
     bad = pl.Series([s for s in stamps if not is_timestamp(s)], dtype=pl.Utf8).implode()
@@ -155,7 +179,7 @@ def record_facts(records: pa.Table, docs: pl.DataFrame) -> pl.DataFrame:
         frame.with_row_index("record")
         .join(first_docs, left_on="doc_id", right_on="id", how="left", maintain_order="left")
         .with_columns(
-            timestamps_ok=~pl.col("created_at").is_in(bad)
+            timestamps_ok=~pl.col("created_at").is_in(bad).fill_null(False)
             & ~pl.col("updated_at").is_in(bad).fill_null(False),
             same_annotator_record=pl.col("record").first().over(group),
             submitted=submitted.cast(pl.Int64).sum().over("doc_id"),
@@ -214,10 +238,15 @@ def span_facts(
                 pl.col("lead").cast(pl.Int64), pl.max_horizontal(end - start, zero)
             )
         )
+        .with_columns(
+            glued=(pl.col("lead") & pl.col("wide").str.contains(f"(?s)^{_GLUED}"))
+            | (pl.col("trail") & pl.col("wide").str.contains(f"(?s){_GLUED}$"))
+        )
         .drop("doc_text")
         # The streaming engine slices a morsel of spans on each core (and keeps their order).
         .collect(engine="streaming")
     )
+    facts = facts.with_columns(cuts_grapheme=_grapheme_cuts(facts, texts))
     return facts.select(
         "record",
         "start",
@@ -233,7 +262,41 @@ def span_facts(
         "actual",
         "duplicate",
         "previous_end",
+        "cuts_grapheme",
     )
+
+
+def _grapheme_cuts(facts: pl.DataFrame, texts: pl.Series) -> pl.Series:
+    """Whether an edge of each span falls inside a grapheme cluster of its document.
+
+    Only the spans `glued` flags (a rare neighbour at an edge) are looked at, each document's
+    clusters found once with \\X.
+    """
+    flagged = facts["glued"].fill_null(False).arg_true()
+    cuts = np.zeros(len(facts), dtype=bool)
+    if not len(flagged):
+        return pl.Series(cuts)
+    boundaries: dict[int, set[int]] = {}
+    rows = facts.select("doc_row", "start", "end", "lead", "trail").gather(flagged)
+    for index, (doc_row, start, end, lead, trail) in zip(flagged, rows.iter_rows(), strict=True):
+        if doc_row not in boundaries:
+            boundaries[doc_row] = grapheme_boundaries(texts[doc_row])
+        edges = boundaries[doc_row]
+        cuts[index] = (lead and start not in edges) or (trail and end not in edges)
+    return pl.Series(cuts)
+
+
+def grapheme_boundaries(text: str) -> set[int]:
+    """The offsets (code points) between the grapheme clusters of `text`, both ends included."""
+    return {match.start() for match in _cluster().finditer(text)} | {len(text)}
+
+
+def grapheme_at(text: str, start: int, end: int) -> str:
+    """The grapheme cluster a span edge cuts (the first such edge), for the message."""
+    for match in _cluster().finditer(text):
+        if match.start() < start < match.end() or match.start() < end < match.end():
+            return match.group()
+    return ""
 
 
 def _order(spans: pl.DataFrame) -> pl.DataFrame:

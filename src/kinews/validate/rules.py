@@ -6,22 +6,31 @@ built from the failing row, with the facts `kinews.validate.facts` computed for 
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from kinews.errors import Severity
-from kinews.ingest import ID_PATTERN
-from kinews.records import STATUSES
+from kinews.errors import Problem, Severity
+from kinews.records import STATUSES, Document, read_document, to_json
 
 Row = dict[str, Any]
 
+# Anchored for pandera (polars' `$` is the end of the text); Python code uses `fullmatch`, as
+# `$` there also matches before a final newline (`"abc\n"`).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # BCP 47 as far as a corpus needs it: language, optional script and region (de, de-CH, zh-Hant-TW).
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+# Control characters other than \t and \n (\r is reported as not normalised).
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
-def is_timestamp(value: str) -> bool:
+def is_timestamp(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
     try:
         datetime.fromisoformat(value)
     except ValueError:
@@ -190,6 +199,15 @@ _ALL = (
         ),
     ),
     Rule(
+        "span-partial-grapheme",
+        "warning",
+        lambda r: (
+            f"span edge cuts the character {r['grapheme']!r} in two (one grapheme cluster: an "
+            "emoji sequence, a flag, a letter with its combining mark); move the edge to "
+            "include or exclude all of it"
+        ),
+    ),
+    Rule(
         "span-crosses-paragraph",
         "warning",
         lambda r: "span crosses a line break between paragraphs; entities do not",
@@ -210,6 +228,7 @@ _ALL = (
 )
 RULES: dict[str, Rule] = {rule.code: rule for rule in _ALL}
 
+
 # Field-level pandera checks (str_matches, isin) named by table and column.
 COLUMN_RULES = {
     ("documents", "id"): "doc-id-invalid",
@@ -217,3 +236,30 @@ COLUMN_RULES = {
     ("records", "status"): "status-invalid",
     ("spans", "label"): "label-unknown",
 }
+
+
+def document_problems(doc: Document, file: str, line: int | None) -> list[Problem]:
+    """The validator's problems of one document judged on its own (what `kinews ingest` checks
+    at the door, so that it never writes what `kinews validate` refuses): its fields' types
+    (the strict reader's `field-type`), its id, language and text."""
+    # A .txt article has no line: its problems are located by the file alone.
+    problems = [replace(p, line=line) for p in read_document(to_json(doc), file, 0)[1]]
+    failing = []
+    if not isinstance(doc.id, str) or not ID_PATTERN.fullmatch(doc.id):
+        failing.append("doc-id-invalid")
+    if isinstance(doc.language, str) and not re.fullmatch(LANGUAGE_PATTERN, doc.language):
+        failing.append("doc-language-invalid")
+    if isinstance(doc.text, str):
+        if not doc.text.strip():
+            failing.append("doc-text-empty")
+        if "\r" in doc.text or not unicodedata.is_normalized("NFC", doc.text):
+            failing.append("doc-text-not-normalised")
+        if re.search(CONTROL, doc.text):
+            failing.append("doc-text-control-char")
+    row = {"language": doc.language}
+    # An invalid id is shown quoted: a newline in it must not break the report's line.
+    doc_id = json.dumps(doc.id, ensure_ascii=False) if "doc-id-invalid" in failing else doc.id
+    for code in failing:
+        rule = RULES[code]
+        problems.append(Problem(file, line, doc_id, None, code, rule.message(row), rule.severity))
+    return problems

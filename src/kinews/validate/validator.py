@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinews.errors import KinewsError, Problem
-from kinews.root import SCHEME_FILE, WORKLIST_FILE
+from kinews.root import (
+    DOCUMENTS_FILE,
+    SCHEME_FILE,
+    WORKLIST_FILE,
+    display,
+    nested_annotation_files,
+)
 from kinews.scheme import Scheme, load_scheme
 from kinews.validate.rules import RULES
 from kinews.validate.tables import read_documents, read_records
@@ -28,7 +34,8 @@ if TYPE_CHECKING:
 def validate(root: Path) -> list[Problem]:
     """Every problem in the corpus and annotations under `root`, sorted by location.
 
-    Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme.
+    Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme, and
+    (`corpus-missing`) when there is no corpus/documents.jsonl.
     """
     return check(root)[1]
 
@@ -49,6 +56,14 @@ def check(root: Path) -> tuple[Scheme, list[Problem]]:
 
 def _validate(root: Path) -> tuple[Scheme, list[Problem]]:
     scheme = load_scheme(root)
+    if not (root / DOCUMENTS_FILE).is_file():
+        # A check that reads no document must not pass (an empty corpus is a file, and passes).
+        raise KinewsError.single(
+            "corpus-missing",
+            "there is no corpus/documents.jsonl, so nothing can be checked: `kinews ingest` "
+            "the texts, or point --root at the dataset root",
+            file=str(DOCUMENTS_FILE),
+        )
     # pyarrow parses both kinds of file at once, on both cores and without the GIL. Meanwhile
     # this thread imports polars and pandera (≈0.5 s of CPU that would otherwise come first;
     # the readers never import pandas, which pandera does, so neither waits for the other).
@@ -83,6 +98,7 @@ def _validate(root: Path) -> tuple[Scheme, list[Problem]]:
                 spans_table_model(scheme), spans, "spans", docs, records, _guidelines(root)
             )
             problems += _unused_labels(root, scheme, spans)
+            problems += _nested_files(root)
             problems += worklist.result()
             problems += checking.result()
     return scheme, sorted(problems, key=_order)
@@ -120,6 +136,23 @@ def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Prob
             )
         )
     return problems
+
+
+def _nested_files(root: Path) -> list[Problem]:
+    """Records where no command reads them fail the check: a gate must not pass unread data."""
+    return [
+        Problem(
+            display(root, path),
+            None,
+            None,
+            None,
+            "annotation-file-nested",
+            "JSON Lines in a sub-folder of annotations/ are read by no command (only "
+            "annotations/*.jsonl, and the worklist in annotations/adjudication/): move the file "
+            "into annotations/ to have its records checked and released, or out of annotations/",
+        )
+        for path in nested_annotation_files(root)
+    ]
 
 
 def _open_worklist_items(root: Path) -> list[Problem]:
