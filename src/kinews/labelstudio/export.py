@@ -277,6 +277,11 @@ def convert_tasks(
     return Conversion(tuple(records), tuple(skipped))
 
 
+def skipped_task(which: str) -> str:
+    """The task id a `Conversion.skipped` entry names (every entry starts `task <id>`)."""
+    return which.split(" ", 2)[1] if which.startswith("task ") else which
+
+
 def _task_document(
     data: dict[str, Any],
     docs: Mapping[str, Document],
