@@ -14,6 +14,7 @@ reports and writes exactly what a full one would.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -97,4 +98,15 @@ def digest(parts: Iterable[Any]) -> str:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    """The sha256 of a file's bytes ("" when there is none), hashed once per version of it."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return ""
+    return _digest(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, mtime_ns: int, size: int, inode: int) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

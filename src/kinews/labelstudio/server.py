@@ -28,6 +28,7 @@ import msgspec
 from kinews.errors import KinewsError
 
 PAGE = 5000  # ids per page of the task API: one page of ids is a few kB
+MAX_IDS = 2000  # more changed tasks than this: one export of all beats a long query string
 DATA_PAGE = 1000  # tasks with their data per page: a few MB
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # what the Data Manager's Datetime filters parse
 Progress = Callable[[int, int | None], None]  # (units done, units in total or None)
@@ -325,3 +326,11 @@ def server_clock(client: Connection) -> tuple[str | None, str]:
     now = parsedate_to_datetime(date) if date else datetime.now(UTC)
     since = (now.astimezone(UTC) - timedelta(seconds=1)).replace(tzinfo=None)
     return response.json().get("release"), since.strftime(DATETIME_FORMAT)
+
+
+def touched_since(updated_at: str, last_task: int) -> list[dict[str, Any]]:
+    """Filters for tasks changed after `updated_at` or newer than task `last_task`."""
+    return [
+        changed_since(updated_at)[0],
+        {"filter": "filter:tasks:id", "operator": "greater", "type": "Number", "value": last_task},
+    ]

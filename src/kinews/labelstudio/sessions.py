@@ -22,7 +22,6 @@ from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.merge import (
     Carry,
-    Local,
     PullReport,
     convert_and_write,
     read_corpus,
@@ -39,6 +38,7 @@ from kinews.labelstudio.pullstate import (
     save_state,
 )
 from kinews.labelstudio.server import (
+    MAX_IDS,
     Connection,
     Project,
     as_dict,
@@ -50,24 +50,24 @@ from kinews.labelstudio.server import (
     project_predictions,
     server_call,
     server_clock,
-    task_data,
     task_ids,
     user_emails,
 )
+from kinews.labelstudio.taskindex import index_tasks, indexed_tasks, save_index, text_sha256
 from kinews.lock import root_lock
 from kinews.records import (
     ANNOTATIONS_DIR,
+    DOCUMENTS_FILE,
     Document,
     annotation_files,
     load_annotations,
     load_documents,
 )
-from kinews.scheme import load_scheme
+from kinews.scheme import SCHEME_FILE, load_scheme
 
 __all__ = ["PullReport", "connect", "find_project", "import_export", "pull", "push", "server_call"]
 
 BATCH = 500
-MAX_IDS = 2000  # more changed tasks than this: one export of all is cheaper than a long query
 # (step, done, total or None): the CLI draws a bar per step; the library prints nothing.
 Progress = Callable[[str, int, int | None], None]
 
@@ -134,7 +134,7 @@ def push(
         return [labelstudio.prediction(spans, gazetteer.version)] if spans else []
 
     new = [d for d in docs if d.id not in by_doc]
-    changed = [d for d in docs if d.id in by_doc and by_doc[d.id]["data"].get("text") != d.text]
+    changed = [d for d in docs if d.id in by_doc and _text_sha256(by_doc[d.id]) != _sha(d.text)]
     updated: list[str] = []
     annotated_before: list[str] = []
     if update_changed and changed:
@@ -184,6 +184,14 @@ def push(
     )
 
 
+def _text_sha256(task: dict[str, Any]) -> str:
+    return str(task.get("text_sha256") or text_sha256(task.get("data")))
+
+
+def _sha(text: str) -> str:
+    return text_sha256({"text": text})
+
+
 def open_project(
     client: Connection,
     root: Path,
@@ -210,7 +218,7 @@ def open_project(
     if full or reconfigure:
         tasks = list_tasks(client, project.id, progress)
     else:
-        tasks = task_data(client, project.id, _step(progress, "listing tasks"))
+        tasks = indexed_tasks(client, root, project.id, _step(progress, "listing tasks"))
     if reconfigure:
         _update_config(client, project, config, tasks)
         config_updated = True
@@ -295,12 +303,13 @@ def pull(
     path = out or root / ANNOTATIONS_DIR / f"ls-{_slug(title)}.jsonl"
     owner = Source(server=url, project=project.id)
     with root_lock(root, "ls pull"):
-        local = read_corpus(root, path)
-        state = None if full else load_state(root, local.display)
+        display = _display(root, path)
+        state = None if full else load_state(root, display)
         if state is not None and not _state_fits(state, url, project.id, version, path):
             state = None
-        if state is not None and state.inputs != _inputs(root, local, drafts):
+        if state is not None and state.inputs != _inputs(root, display, drafts):
             state = None
+        local = read_corpus(root, path, lazily=state is not None)
         read = _changed(client, project.id, state) if state is not None else None
         if state is None or read is None:
             ids, carry = None, None
@@ -324,6 +333,9 @@ def pull(
             owner,
             carry,
         )
+        if carry is None:  # every task's data was read: what the next push needs to know
+            seen = ({"id": t.id, "data": t.data} for t in exported)
+            save_index(root, index_tasks(server_id(client.url), project.id, began, seen))
         if outcome.report.elsewhere:  # records kept in other files: not worth remembering
             forget_state(root, local.display)
             return outcome.report
@@ -338,7 +350,7 @@ def pull(
                 project=project.id,
                 version=version,
                 file_sha256=file_digest(path),
-                inputs=_inputs(root, local, drafts),
+                inputs=_inputs(root, display, drafts),
                 since=began,
                 tasks=(base.tasks if base else 0) + len(new),
                 last_task=max([t.id for t in new] + [base.last_task if base else 0]),
@@ -357,17 +369,21 @@ def _state_fits(state: PullState, url: str, project: int, version: str | None, p
     return same_source and state.file_sha256 == file_digest(path)
 
 
-def _inputs(root: Path, local: Local, drafts: bool) -> str:
+def _inputs(root: Path, display: str, drafts: bool) -> str:
     """What the records depend on besides the server: corpus, scheme, pseudonyms, the root's
     other records files (an annotation in one of them is not pulled again), the options."""
     others = [
-        (p.name, file_digest(p))
-        for p in annotation_files(root)
-        if str(p.relative_to(root)) != local.display
+        (p.name, file_digest(p)) for p in annotation_files(root) if _display(root, p) != display
     ]
-    docs = sorted((d.id, d.sha256) for d in local.docs.values())
-    pseudonyms = file_digest(root / PSEUDONYMS_FILE)
-    return digest([drafts, local.scheme.label_names, docs, pseudonyms, others])
+    files = [DOCUMENTS_FILE, SCHEME_FILE, PSEUDONYMS_FILE]
+    return digest([drafts, [file_digest(root / f) for f in files], others])
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _changed(client: Connection, project_id: int, state: PullState) -> set[int] | None:
