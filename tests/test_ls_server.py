@@ -628,3 +628,109 @@ def test_a_changed_worklist_replaces_review_predictions_and_ground_truth_closes_
     closed = kinews("ls", "push", "--project", title, "--review", "--root", root)
     assert "0 documents with 0 open items" in closed.output
     assert len(review_tabs(client, task_id)) == 2  # a document without open items is untouched
+
+
+# --- Incremental pulls --------------------------------------------------------------------------
+
+
+def records_file(root: Path, title: str) -> Path:
+    return root / "annotations" / f"ls-{title.replace(' ', '-')}.jsonl"
+
+
+def test_a_repull_reads_only_changed_tasks_and_writes_what_a_full_pull_writes(
+    client, label_studio, root, title, kinews
+):
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    _, created = annotate(client, title)
+    first = kinews("ls", "pull", "--project", title, "--drafts", "--root", root)
+    assert first.exit_code == 0, first.output
+    assert "read only the tasks changed" not in first.output  # the first pull reads every task
+
+    edited, deleted = created[("de-umlaut", 1)], created[("de-flag", 0)]
+    client.annotations.update(
+        id=edited.id, result=browser_result([span("de-umlaut", "Düsseldorf", "ORG")])
+    )
+    client.annotations.delete(id=deleted.id)
+    # Saving a draft leaves the task's updated_at as it was: the pull still finds it.
+    task = tasks_by_doc(client, title)["de-zwj"]
+    with signed_up_annotator(label_studio) as annotator:
+        draft = annotator.post(
+            f"/api/tasks/{task.id}/drafts",
+            json={"result": browser_result([span("de-zwj", "Jena", "LOC")])},
+        )
+    assert draft.status_code == 201, draft.text
+
+    again = kinews("ls", "pull", "--project", title, "--drafts", "--root", root)
+    assert again.exit_code == 0, again.output
+    assert "read only the tasks changed since the last pull" in again.output
+    assert "1 new, 1 updated, 4 unchanged, 1 deleted, 0 skipped" in again.output
+    assert f"deleted on the server: de-flag task {deleted.task} annotation {deleted.id}" in (
+        again.output
+    )
+    incremental = records_file(root, title).read_bytes()
+    [new] = [r for r in pulled(root, title) if r["origin"].get("draft") == draft.json()["id"]]
+    assert new["spans"] == [span("de-zwj", "Jena", "LOC")]
+
+    full = kinews("ls", "pull", "--project", title, "--drafts", "--full", "--root", root)
+    assert full.exit_code == 0, full.output
+    assert "0 new, 0 updated, 6 unchanged, 1 deleted, 0 skipped" in full.output
+    assert f"unchanged: {records_file(root, title)}" in full.output
+    assert records_file(root, title).read_bytes() == incremental
+
+    # The deleted annotation is still reported by the next incremental pull, and pruned by it.
+    pruned = kinews("ls", "pull", "--project", title, "--drafts", "--prune", "--root", root)
+    assert "read only the tasks changed" in pruned.output
+    assert "0 new, 0 updated, 6 unchanged, 1 deleted" in pruned.output
+    assert deleted.id not in {r["origin"]["annotation"] for r in pulled(root, title)}
+
+
+def test_a_pull_reads_every_task_when_its_state_is_missing_corrupt_or_the_file_was_edited(
+    client, root, title, kinews
+):
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    annotate(client, title)
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    [state] = (root / ".kinews-local" / "ls-pull").glob("*.json")
+    written = records_file(root, title).read_bytes()
+
+    state.write_text("{not json", "utf-8")
+    corrupt = kinews("ls", "pull", "--project", title, "--root", root)
+    assert corrupt.exit_code == 0, corrupt.output
+    assert "read only the tasks changed" not in corrupt.output
+    assert "0 new, 0 updated, 6 unchanged" in corrupt.output
+    assert (
+        "read only the tasks changed"
+        in kinews("ls", "pull", "--project", title, "--root", root).output
+    )
+
+    state.unlink()
+    missing = kinews("ls", "pull", "--project", title, "--root", root)
+    assert "read only the tasks changed" not in missing.output
+
+    # A record edited by hand: the full pull puts the server's back, as it always has.
+    lines = written.decode("utf-8").splitlines()
+    lines[0] = lines[0].replace('"submitted"', '"submitted" ', 1)
+    records_file(root, title).write_text("\n".join(lines) + "\n", "utf-8")
+    edited = kinews("ls", "pull", "--project", title, "--root", root)
+    assert "read only the tasks changed" not in edited.output
+    assert records_file(root, title).read_bytes() == written
+
+
+def test_a_push_after_a_push_still_sees_tasks_edited_or_deleted_in_label_studio(
+    client, root, title, kinews
+):
+    # The second push asks only for the tasks changed since the first (its index of tasks is
+    # in .kinews-local/ls-tasks/); what changed in Label Studio meanwhile is still seen.
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    assert list((root / ".kinews-local" / "ls-tasks").glob("*.json"))
+    tasks = tasks_by_doc(client, title)
+    client.tasks.update(str(tasks["de-flag"].id), data={**tasks["de-flag"].data, "text": "Neu."})
+    edited = kinews("ls", "push", "--project", title, "--root", root)
+    assert edited.exit_code == 0, edited.output
+    assert "changed text: de-flag (use --update-changed)" in edited.output
+    assert "0 tasks added, 4 unchanged, 1 changed" in edited.output
+
+    client.tasks.delete(str(tasks["de-emoji"].id))
+    deleted = kinews("ls", "push", "--project", title, "--root", root)
+    assert "1 tasks added, 3 unchanged, 1 changed" in deleted.output
+    assert len(tasks_by_doc(client, title)) == len(TEXTS)

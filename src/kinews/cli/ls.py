@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kinews.cli.common import Offsets, Root, err, out
 from kinews.errors import plural
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 ls_app = typer.Typer(
     no_args_is_help=True, help="Annotation sessions in Label Studio (LABEL_STUDIO_URL/_API_KEY)."
@@ -61,8 +66,6 @@ def ls_push(
 
     With --review, instead put the documents with open worklist items up for review.
     """
-    from rich.progress import Progress
-
     from kinews.labelstudio.review import push_review
     from kinews.labelstudio.sessions import connect, push
 
@@ -83,15 +86,14 @@ def ls_push(
             f"{reviewed.replaced} outdated removed, {len(reviewed.up_to_date)} up to date"
         )
         return
-    with Progress(console=err, transient=True) as bar:
-        job = bar.add_task("importing tasks", total=None)
+    with _bars() as progress:
         report = push(
             connect(),
             _ls_root(ctx, root),
             project,
             predictions=predictions,
             update_changed=update_changed,
-            progress=lambda done, total: bar.update(job, completed=done, total=total),
+            progress=progress,
         )
     verb = "created" if report.project_created else "found"
     out.print(f"{verb} project {project!r} (id {report.project_id})", markup=False)
@@ -109,6 +111,22 @@ def ls_push(
     )
 
 
+@contextmanager
+def _bars() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress callback drawing one transient bar per step on stderr."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        jobs: dict[str, TaskID] = {}
+
+        def progress(step: str, done: int, total: int | None) -> None:
+            if step not in jobs:
+                jobs[step] = bar.add_task(step, total=total)
+            bar.update(jobs[step], completed=done, total=total)
+
+        yield progress
+
+
 def _print_pull(report) -> None:
     for where in report.deleted:
         state = "pruned" if report.pruned else "kept locally (--prune removes it)"
@@ -122,6 +140,8 @@ def _print_pull(report) -> None:
         f"{len(report.deleted)} deleted, {skipped} skipped" + (f" ({reasons})" if reasons else ""),
         markup=False,
     )
+    if report.incremental:
+        out.print("read only the tasks changed since the last pull (--full reads all)")
     out.print(f"{'wrote' if report.written else 'unchanged:'} {report.path}", markup=False)
 
 
@@ -136,12 +156,29 @@ def ls_pull(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="[default: annotations/ls-<project>.jsonl]")
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read every task, not only those changed since.")
+    ] = False,
     root: LsRoot = None,
 ) -> None:
-    """Pull every annotation of the project into annotations/ (annotators as pseudonyms)."""
+    """Pull every annotation of the project into annotations/ (annotators as pseudonyms).
+
+    After the first pull into a file, only the tasks changed since are read (see
+    docs/annotation-session.md); --full reads them all.
+    """
     from kinews.labelstudio.sessions import connect, pull
 
-    report = pull(connect(), _ls_root(ctx, root), project, drafts=drafts, prune=prune, out=out_file)
+    with _bars() as progress:
+        report = pull(
+            connect(),
+            _ls_root(ctx, root),
+            project,
+            drafts=drafts,
+            prune=prune,
+            out=out_file,
+            full=full,
+            progress=progress,
+        )
     _print_pull(report)
 
 

@@ -328,6 +328,11 @@ def _shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def skipped_task(which: str) -> str:
+    """The task id a `Conversion.skipped` entry names (every entry starts `task <id>`)."""
+    return which.split(" ", 2)[1] if which.startswith("task ") else which
+
+
 def _task_document(
     data: dict[str, Any],
     docs: Mapping[str, Document],

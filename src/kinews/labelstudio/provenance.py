@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kinews.errors import KinewsError, Problem
-from kinews.records import Annotation
-from kinews.root import scan_annotations
+from kinews.files import scan_jsonl
+from kinews.records import Annotation, read_annotation
+from kinews.root import annotation_files
 
 TOOL = "label-studio"
 
@@ -89,15 +90,26 @@ class Known:
     record: Annotation
 
 
-def known_annotations(root: Path) -> tuple[dict[tuple[str, ...], list[Known]], set[str]]:
+def known_annotations(
+    root: Path, skip: str | None = None
+) -> tuple[dict[tuple[str, ...], list[Known]], set[str]]:
     """The root's Label Studio records by annotation key, and every annotator any record names
-    (bad lines are the validator's to report)."""
-    located, _ = scan_annotations(root)
+    (bad lines are the validator's to report); not those of the file displayed as `skip`."""
     known: dict[tuple[str, ...], list[Known]] = {}
-    for r in located:
-        if (r.ann.origin or {}).get("tool") == TOOL:
-            known.setdefault(annotation_key(r.ann), []).append(Known(r.file, r.line, r.ann))
-    return known, {r.ann.annotator for r in located}
+    annotators: set[str] = set()
+    for path in annotation_files(root):
+        name = str(path.relative_to(root))
+        if name == skip:
+            continue
+        values, _ = scan_jsonl(path, name)
+        for line, obj in values:
+            ann, _ = read_annotation(obj, name, line)
+            if ann is None:
+                continue
+            annotators.add(ann.annotator)
+            if (ann.origin or {}).get("tool") == TOOL:
+                known.setdefault(annotation_key(ann), []).append(Known(name, line, ann))
+    return known, annotators
 
 
 def same_server(record: Annotation, source: Source) -> bool:

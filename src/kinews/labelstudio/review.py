@@ -124,7 +124,7 @@ def push_review(client: Any, root: Path, title: str) -> ReviewReport:
         if task is None:
             payload = [{"data": labelstudio.document_task(doc), "predictions": predictions}]
             with server_call(f"importing the task of {doc_id}"):
-                client.projects.import_tasks(project.id, request=payload, return_task_ids=True)
+                client.sdk.projects.import_tasks(project.id, request=payload, return_task_ids=True)
             added.append(doc_id)
             documents.append(doc_id)
             attached += len(predictions)
@@ -143,11 +143,11 @@ def push_review(client: Any, root: Path, title: str) -> ReviewReport:
         outdated = [p for p in ours if _prediction_key(p) not in keys]
         for old in outdated:
             with server_call(f"removing an outdated review prediction of {doc_id}"):
-                client.predictions.delete(id=old["id"])
+                client.sdk.predictions.delete(id=old["id"])
         missing = [p for p in predictions if _prediction_key(p) not in present]
         for prediction in missing:
             with server_call(f"adding a review prediction to the task of {doc_id}"):
-                client.predictions.create(task=task["id"], **prediction)
+                client.sdk.predictions.create(task=task["id"], **prediction)
         attached += len(missing)
         replaced += len(outdated)
         if not missing and not outdated:

@@ -1,136 +1,95 @@
 """Annotation sessions: push corpus documents to a Label Studio project, pull annotations back.
 
-The server is reached with the `label-studio-sdk` client; the URL and API key come only from the
-environment. Annotators are recorded as pseudonyms (`annotator-01`, …); the e-mail → pseudonym map
-stays in `.kinews-local/annotators.json`, an ignored file that never reaches `annotations/`.
-Pulled records are written sorted and only when their bytes change, so pulling twice with nothing
-changed on the server rewrites nothing.
+The server is reached with the `label-studio-sdk` client (kinews.labelstudio.server); the URL and
+API key come only from the environment. Annotators are recorded as pseudonyms (`annotator-01`,
+…); the e-mail → pseudonym map stays in `.kinews-local/annotators.json`, an ignored file that
+never reaches `annotations/`. A pull reads the project's JSON export once; the next pull reads
+only the tasks changed since (kinews.labelstudio.pullstate), and writes what a full one would.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kinews.errors import KinewsError, Problem
-from kinews.files import check_output_file, scan_jsonl, write_atomic
+from kinews.files import check_output_file
 from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
-from kinews.labelstudio.provenance import (
-    Source,
-    annotation_key,
-    check_owner,
-    known_annotations,
-    pseudonym_clash,
-    same_server,
-    server_id,
+from kinews.labelstudio.merge import (
+    Carry,
+    PullReport,
+    convert_and_write,
+    read_corpus,
+    read_records,
 )
-from kinews.labelstudio.pseudonyms import Pseudonyms
+from kinews.labelstudio.provenance import Source, server_id
+from kinews.labelstudio.pullstate import (
+    PullState,
+    digest,
+    file_digest,
+    forget_state,
+    load_state,
+    save_state,
+)
+from kinews.labelstudio.server import (
+    MAX_IDS,
+    Connection,
+    Project,
+    as_dict,
+    changed_since,
+    connect,
+    count_tasks,
+    export_tasks,
+    find_project,
+    project_predictions,
+    server_call,
+    server_clock,
+    task_ids,
+    user_emails,
+)
+from kinews.labelstudio.taskindex import index_tasks, indexed_tasks, save_index, text_sha256
 from kinews.lock import root_lock
-from kinews.records import Annotation, Document, annotation_from_json, dumps
-from kinews.redact import server_text
-from kinews.root import ANNOTATIONS_DIR, load_annotations, load_documents
+from kinews.records import Document
+from kinews.root import (
+    ANNOTATIONS_DIR,
+    DOCUMENTS_FILE,
+    PSEUDONYMS_FILE,
+    SCHEME_FILE,
+    annotation_files,
+    load_annotations,
+    load_documents,
+)
 from kinews.scheme import load_scheme
 
+__all__ = ["PullReport", "connect", "find_project", "import_export", "pull", "push", "server_call"]
+
 BATCH = 500
-Progress = Callable[[int, int], None]  # (tasks done, tasks in total)
+# (step, done, total or None): the CLI draws a bar per step; the library prints nothing.
+Progress = Callable[[str, int, int | None], None]
 
 
-# --- The server ---------------------------------------------------------------------------------
+def _step(progress: Progress | None, step: str) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, total: report(step, done, total)
 
 
-def connect() -> Any:
-    """A client for LABEL_STUDIO_URL with LABEL_STUDIO_API_KEY. Raises KinewsError if unset."""
-    from label_studio_sdk import LabelStudio
-
-    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
-    if not url or not key:
-        raise KinewsError.single(
-            "ls-env-missing", "set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY in the environment"
-        )
-    return LabelStudio(base_url=url, api_key=key)
-
-
-@contextmanager
-def server_call(action: str) -> Iterator[None]:
-    """Turn the client's errors into a located problem: the server's answer shortened (a wrong
-    URL prefix answers with a whole HTML page) and any key or token in it redacted."""
-    from label_studio_sdk.core.api_error import ApiError
-
-    url = os.environ.get("LABEL_STUDIO_URL") or None
-    try:
-        yield
-    except ApiError as err:
-        raise KinewsError.single(
-            "ls-server-error",
-            f"{action}: HTTP {err.status_code}: {server_text(err.body)}",
-            file=url,
-        ) from None
-    except OSError as err:  # httpx' connection errors are OSErrors underneath
-        raise KinewsError.single(
-            "ls-server-error", f"{action}: {server_text(err)}", file=url
-        ) from None
-    except Exception as err:
-        if type(err).__module__.startswith(("httpx", "json", "pydantic")) or _raised_by_client(err):
-            # not reachable, or an answer that is not the JSON Label Studio sends
-            message = (
-                f"{action}: the server's answer is not what Label Studio 1.23 sends "
-                f"(is LABEL_STUDIO_URL a Label Studio?): {type(err).__name__}: {server_text(err)}"
-            )
-            raise KinewsError.single("ls-server-error", message, file=url) from None
-        raise
-
-
-def _raised_by_client(err: BaseException) -> bool:
-    """Whether the error came from inside the client library (parsing what the server sent)."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
-    return str(module).startswith(("label_studio_sdk", "pydantic"))
-
-
-def _json(model: Any) -> dict[str, Any]:
-    return model.model_dump(mode="json") if hasattr(model, "model_dump") else dict(model)
-
-
-def find_project(client: Any, title: str) -> Any | None:
-    """The project with exactly this title. Raises KinewsError if several have it."""
-    with server_call("listing projects"):
-        found = [p for p in client.projects.list() if p.title == title]
-    if len(found) > 1:
-        ids = ", ".join(str(p.id) for p in found)
-        raise KinewsError.single(
-            "ls-project-ambiguous", f"several projects are titled {title!r} (ids {ids})"
-        )
-    return found[0] if found else None
-
-
-def list_tasks(client: Any, project_id: int) -> list[dict[str, Any]]:
-    """Every task of a project with its annotations, drafts and predictions, sorted by id.
-
-    The task API lists only the drafts of the API key's owner; the project's JSON export has
-    every user's, so the drafts come from there.
-    """
-    with server_call(f"listing the tasks of project {project_id}"):
-        tasks = [_json(t) for t in client.tasks.list(project=project_id, fields="all")]
-        export = client.projects.exports.download_sync(
-            project_id, export_type="JSON", download_all_tasks=True
-        )
-        drafts = {task["id"]: task.get("drafts") for task in json.loads(b"".join(export))}
-    for task in tasks:
-        task["drafts"] = drafts.get(task["id"], task.get("drafts"))
-    for task in tasks:  # the server's order varies; pseudonyms are assigned in this order
-        for key in ("annotations", "drafts"):
-            task[key] = sorted(task.get(key) or (), key=lambda a: a["id"])
-    return sorted(tasks, key=lambda t: t["id"])
+def list_tasks(
+    client: Connection, project_id: int, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Every task of a project with its annotations, every user's drafts and its predictions,
+    sorted by id, from one read of the project's JSON export. Raises KinewsError on a server
+    error."""
+    tasks = export_tasks(client, project_id, progress=_step(progress, "exporting the project"))
+    full = project_predictions(client, project_id)
+    return [{**as_dict(task), "predictions": full.get(task.id, [])} for task in tasks]
 
 
 # --- Push ---------------------------------------------------------------------------------------
@@ -151,7 +110,7 @@ class PushReport:
 
 
 def push(
-    client: Any,
+    client: Connection,
     root: Path,
     title: str,
     *,
@@ -165,7 +124,9 @@ def push(
     server error.
     """
     docs = [d.doc for d in load_documents(root)]
-    project, created, config_updated, by_doc = open_project(client, root, title)
+    project, created, config_updated, by_doc = open_project(
+        client, root, title, full=predictions, progress=progress
+    )
     gazetteer = build_gazetteer(r.ann for r in load_annotations(root)) if predictions else None
 
     def predict(doc: Document) -> list[dict[str, Any]]:
@@ -175,25 +136,32 @@ def push(
         return [labelstudio.prediction(spans, gazetteer.version)] if spans else []
 
     new = [d for d in docs if d.id not in by_doc]
-    changed = [d for d in docs if d.id in by_doc and by_doc[d.id]["data"].get("text") != d.text]
+    changed = [d for d in docs if d.id in by_doc and _text_sha256(by_doc[d.id]) != _sha(d.text)]
     updated: list[str] = []
     annotated_before: list[str] = []
-    if update_changed:
+    if update_changed and changed:
+        annotated = {
+            task.id
+            for task in export_tasks(client, project.id, ids=[by_doc[d.id]["id"] for d in changed])
+            if task.annotations
+        }
         for doc in changed:
             with server_call(f"updating the task of {doc.id}"):
-                client.tasks.update(str(by_doc[doc.id]["id"]), data=labelstudio.document_task(doc))
+                client.sdk.tasks.update(
+                    str(by_doc[doc.id]["id"]), data=labelstudio.document_task(doc)
+                )
             updated.append(doc.id)
-            if by_doc[doc.id].get("annotations"):
+            if by_doc[doc.id]["id"] in annotated:
                 annotated_before.append(doc.id)
     count = 0
     for offset in range(0, len(new), BATCH):
         batch = new[offset : offset + BATCH]
         payload = [{"data": labelstudio.document_task(d), "predictions": predict(d)} for d in batch]
         with server_call("importing tasks"):
-            client.projects.import_tasks(project.id, request=payload, return_task_ids=True)
+            client.sdk.projects.import_tasks(project.id, request=payload, return_task_ids=True)
         count += sum(len(p["predictions"]) for p in payload)
         if progress:
-            progress(offset + len(batch), len(new))
+            progress("importing tasks", offset + len(batch), len(new))
     if gazetteer is not None:
         for doc in docs:
             existing = by_doc.get(doc.id)
@@ -202,7 +170,7 @@ def push(
                 continue
             for pred in predict(doc):
                 with server_call(f"adding a prediction to the task of {doc.id}"):
-                    client.predictions.create(task=existing["id"], **pred)
+                    client.sdk.predictions.create(task=existing["id"], **pred)
                 count += 1
     return PushReport(
         project.id,
@@ -218,19 +186,42 @@ def push(
     )
 
 
+def _text_sha256(task: dict[str, Any]) -> str:
+    return str(task.get("text_sha256") or text_sha256(task.get("data")))
+
+
+def _sha(text: str) -> str:
+    return text_sha256({"text": text})
+
+
 def open_project(
-    client: Any, root: Path, title: str
+    client: Connection,
+    root: Path,
+    title: str,
+    *,
+    full: bool = True,
+    progress: Progress | None = None,
 ) -> tuple[Any, bool, bool, dict[str, dict[str, Any]]]:
     """Get or create the project, update its config; (project, created, config updated, tasks
-    by doc_id)."""
+    by doc_id). The tasks carry their annotations, drafts and predictions when `full` or when
+    the config changes (to find labels in use), else only their id and data: all a push with
+    nothing to do needs, and a fraction of the project's export.
+
+    Raises KinewsError on a server error, or when a label still in use would be removed.
+    """
     config = labelstudio.label_config(load_scheme(root))
     project, created, config_updated = find_project(client, title), False, False
     if project is None:
         with server_call("creating the project"):
-            project = client.projects.create(title=title, label_config=config)
+            created_project = client.sdk.projects.create(title=title, label_config=config)
+        project = Project(created_project.id, title, config)
         created = True
-    tasks = list_tasks(client, project.id)
-    if not created and not labelstudio.same_config(project.label_config, config):
+    reconfigure = not created and not labelstudio.same_config(project.label_config, config)
+    if full or reconfigure:
+        tasks = list_tasks(client, project.id, progress)
+    else:
+        tasks = indexed_tasks(client, root, project.id, _step(progress, "listing tasks"))
+    if reconfigure:
         _update_config(client, project, config, tasks)
         config_updated = True
     by_doc: dict[str, dict[str, Any]] = {}
@@ -239,7 +230,9 @@ def open_project(
     return project, created, config_updated, by_doc
 
 
-def _update_config(client: Any, project: Any, config: str, tasks: list[dict[str, Any]]) -> None:
+def _update_config(
+    client: Connection, project: Project, config: str, tasks: list[dict[str, Any]]
+) -> None:
     removed = set(labelstudio.config_labels(project.label_config)) - set(
         labelstudio.config_labels(config)
     )
@@ -266,36 +259,23 @@ def _update_config(client: Any, project: Any, config: str, tasks: list[dict[str,
             for label, n in sorted(uses.items())
         )
     # projects.update would accept the removal silently; the validator refuses it.
-    from label_studio_sdk.core.api_error import ApiError
+    from label_studio_sdk.core.api_error import ApiError  # the SDK is in use already
 
     try:
-        client.projects.validate_label_config(project.id, label_config=config)
+        client.sdk.projects.validate_label_config(project.id, label_config=config)
     except ApiError as err:
         raise KinewsError.single(
             "ls-config-refused", f"Label Studio refuses the new config: {err.body}"
         ) from err
     with server_call("updating the labelling config"):
-        client.projects.update(project.id, label_config=config)
+        client.sdk.projects.update(project.id, label_config=config)
 
 
 # --- Pull and import ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PullReport:
-    path: Path
-    new: int
-    updated: int
-    unchanged: int
-    deleted: tuple[str, ...]  # records whose annotation is gone from the server
-    pruned: bool
-    skipped: tuple[tuple[str, int], ...]  # (reason, count)
-    written: bool
-    elsewhere: tuple[tuple[str, str], ...] = ()  # (annotation, where its record already is)
-
-
 def pull(
-    client: Any,
+    client: Connection,
     root: Path,
     title: str,
     *,
@@ -303,20 +283,22 @@ def pull(
     prune: bool = False,
     out: Path | None = None,
     server: str | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
 ) -> PullReport:
     """Convert every annotation of the project into records in annotations/ls-<title>.jsonl.
 
-    `server` is the URL the records name as their source (default: LABEL_STUDIO_URL).
-    Raises KinewsError (nothing written) naming each task, annotation and span that does not
-    fit, or (`ls-file-foreign`) when the file holds records of another project or server.
+    Reads only the tasks changed since the last pull into the same file when it can tell which
+    (never with `full`). `server` is the URL the records name as their source (default:
+    LABEL_STUDIO_URL). Raises KinewsError (nothing written) naming each task, annotation and
+    span that does not fit, or (`ls-file-foreign`) when the file holds records of another
+    project or server.
     """
     project = find_project(client, title)
     if project is None:
         raise KinewsError.single("ls-project-missing", f"no project titled {title!r}")
-    with server_call("reading the server version and users"):
-        version = client.versions.get().release
-        emails = {u.id: u.email for u in client.users.list()}
-    tasks = list_tasks(client, project.id)
+    emails = user_emails(client)
+    version, began = server_clock(client)
     options = labelstudio.Options(drafts=drafts)
     url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
     origin = {"version": version, "server": url, "project": project.id}
@@ -324,9 +306,105 @@ def pull(
     check_output_file(path)
     owner = Source(server=url, project=project.id)
     with root_lock(root, "ls pull"):
-        return _convert_and_write(
-            root, tasks, origin, options, emails, path, prune, f"project {project.id}", owner
+        display = _display(root, path)
+        state = None if full else load_state(root, display)
+        if state is not None and not _state_fits(state, url, project.id, version, path):
+            state = None
+        if state is not None and state.inputs != _inputs(root, display, drafts):
+            state = None
+        local = read_corpus(root, path, lazily=state is not None)
+        read = _changed(client, project.id, state) if state is not None else None
+        if state is None or read is None:
+            ids, carry = None, None
+        else:
+            ids = sorted(read)
+            carry = Carry(frozenset(read), state.skipped, frozenset(state.gone))
+        # The file as the last pull left it is this source's: only the re-read tasks' records
+        # need parsing in full.
+        read_records(root, local, path, owner, carry.read if carry else None)
+        exported = export_tasks(client, project.id, ids, _step(progress, "exporting tasks"))
+        outcome = convert_and_write(
+            root,
+            local,
+            _counted(map(as_dict, exported), len(exported), _step(progress, "converting tasks")),
+            origin,
+            options,
+            emails,
+            path,
+            prune,
+            f"project {project.id}",
+            owner,
+            carry,
         )
+        if carry is None:  # every task's data was read: what the next push needs to know
+            seen = ({"id": t.id, "data": t.data} for t in exported)
+            save_index(root, index_tasks(server_id(client.url), project.id, began, seen))
+        if outcome.report.elsewhere:  # records kept in other files: not worth remembering
+            forget_state(root, local.display)
+            return outcome.report
+        # The tasks (and their predictions) known so far: an incremental pull adds the new ones.
+        base = state if carry is not None and state is not None else None
+        new = [t for t in exported if base is None or t.id > base.last_task]
+        save_state(
+            root,
+            local.display,
+            PullState(
+                server=url,
+                project=project.id,
+                version=version,
+                file_sha256=file_digest(path),
+                inputs=_inputs(root, display, drafts),
+                since=began,
+                tasks=(base.tasks if base else 0) + len(new),
+                last_task=max([t.id for t in new] + [base.last_task if base else 0]),
+                predictions=(base.predictions if base else 0)
+                + sum(len(t.predictions) for t in new),
+                draft_tasks=tuple(t.id for t in exported if t.drafts),
+                skipped=outcome.skipped,
+                gone=outcome.gone,
+            ),
+        )
+    return outcome.report
+
+
+def _state_fits(state: PullState, url: str, project: int, version: str | None, path: Path) -> bool:
+    same_source = (state.server, state.project, state.version) == (url, project, version)
+    return same_source and state.file_sha256 == file_digest(path)
+
+
+def _inputs(root: Path, display: str, drafts: bool) -> str:
+    """What the records depend on besides the server: corpus, scheme, pseudonyms, the root's
+    other records files (an annotation in one of them is not pulled again), the options."""
+    others = [
+        (p.name, file_digest(p)) for p in annotation_files(root) if _display(root, p) != display
+    ]
+    files = [DOCUMENTS_FILE, SCHEME_FILE, PSEUDONYMS_FILE]
+    return digest([drafts, [file_digest(root / f) for f in files], others])
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _changed(client: Connection, project_id: int, state: PullState) -> set[int] | None:
+    """The tasks an incremental pull reads, or None when only a full pull can tell: a task of
+    the last pull is gone, or predictions came or went (counted in the report, not pulled)."""
+    if count_tasks(client, project_id, state.last_task) != (state.tasks, state.predictions):
+        return None
+    read = set(task_ids(client, project_id, changed_since(state.since))) | set(state.draft_tasks)
+    return read if len(read) <= MAX_IDS else None
+
+
+def _counted(
+    tasks: Iterable[dict[str, Any]], total: int, progress: Callable[[int, int | None], None] | None
+) -> Iterator[dict[str, Any]]:
+    for done, task in enumerate(tasks, 1):
+        yield task
+        if progress and (done % 500 == 0 or done == total):
+            progress(done, total)
 
 
 def import_export(
@@ -341,122 +419,14 @@ def import_export(
     path = out or root / ANNOTATIONS_DIR / f"ls-import-{_slug(export.stem)}.jsonl"
     check_output_file(path)
     origin = {"version": None, "export": export.name}
+    owner = Source(export=export.name)
     with root_lock(root, "ls import"):
-        return _convert_and_write(
-            root, tasks, origin, options, {}, path, False, str(export), Source(export=export.name)
+        local = read_corpus(root, path)
+        read_records(root, local, path, owner)
+        outcome = convert_and_write(
+            root, local, tasks, origin, options, {}, path, False, str(export), owner
         )
-
-
-def _convert_and_write(
-    root: Path,
-    tasks: list[dict[str, Any]],
-    origin: dict[str, Any],
-    options: labelstudio.Options,
-    emails: dict[int, str],
-    path: Path,
-    prune: bool,
-    source: str,
-    owner: Source,
-) -> PullReport:
-    scheme = load_scheme(root)
-    docs = {d.doc.id: d.doc for d in load_documents(root)}
-    pseudonyms = Pseudonyms.load(root)
-    display = _display(root, path)
-    old = _read_records(root, path)
-    check_owner(list(old.values()), owner, display)
-    known, annotators = known_annotations(root)
-    pseudonyms.reserve(annotators)
-
-    def identity(item: dict[str, Any]) -> str:
-        user = item.get("completed_by", item.get("user"))
-        if isinstance(user, dict):
-            user = user.get("email") or user.get("id")
-        if isinstance(user, int) and not isinstance(user, bool):
-            user = emails.get(user, f"label-studio-user-{user}")
-        return str(user) if user else "unknown"
-
-    conversion = labelstudio.convert_tasks(tasks, docs, scheme, identity, origin, options, source)
-    # The same annotation already in the root (pulled, or imported from another export) keeps
-    # its record there, and its annotator the pseudonym that record names.
-    elsewhere: list[tuple[str, str]] = []
-    converted: list[Annotation] = []
-    clashes = []
-    for record in conversion.records:
-        same = [k for k in known.get(annotation_key(record), ()) if same_server(k.record, owner)]
-        for k in same:
-            mapped = pseudonyms.mapping.get(record.annotator)
-            if mapped is not None and mapped != k.record.annotator:
-                clashes.append(pseudonym_clash(mapped, k))
-            pseudonyms.adopt(record.annotator, k.record.annotator)
-        other = next((k for k in same if k.file != display), None)
-        if other is not None:
-            elsewhere.append((_describe(record), f"already in {other.file}:{other.line}"))
-            continue
-        converted.append(replace(record, annotator=pseudonyms.assign(record.annotator)))
-    if clashes:
-        raise KinewsError(clashes)
-    fresh = {_key(r): r for r in converted}
-    kept = {k: r for k, r in old.items() if k not in fresh}
-    deleted = tuple(sorted(_describe(r) for r in kept.values()))
-    merged = list(fresh.values()) + ([] if prune else list(kept.values()))
-    content = "".join(dumps(r) + "\n" for r in sorted(merged, key=_order)).encode("utf-8")
-    pseudonyms.save()  # before the records, so no record names a pseudonym the map lacks
-    # No file for a project without records yet; otherwise only when its bytes change.
-    written = path.read_bytes() != content if path.exists() else bool(merged)
-    if written:
-        write_atomic(path, content)
-    skipped = [reason for _, reason in conversion.skipped]
-    skipped += ["already in the root" for _ in elsewhere]
-    return PullReport(
-        path=path,
-        new=sum(k not in old for k in fresh),
-        updated=sum(k in old and old[k] != r for k, r in fresh.items()),
-        unchanged=sum(k in old and old[k] == r for k, r in fresh.items()),
-        deleted=deleted,
-        pruned=prune,
-        skipped=tuple(sorted(Counter(skipped).items())),
-        written=written,
-        elsewhere=tuple(elsewhere),
-    )
-
-
-def _display(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def _key(record: Annotation) -> tuple[str, ...]:
-    origin = record.origin or {}
-    fields = ("project", "task", "annotation", "draft")
-    return tuple(json.dumps(origin.get(f)) for f in fields)
-
-
-def _order(record: Annotation) -> tuple[str, ...]:
-    return (record.doc_id, record.annotator, *_key(record))
-
-
-def _describe(record: Annotation) -> str:
-    origin = record.origin or {}
-    return f"{record.doc_id} task {origin.get('task')} annotation {origin.get('annotation')}"
-
-
-def _read_records(root: Path, path: Path) -> dict[tuple[str, ...], Annotation]:
-    if not path.exists():
-        return {}
-    values, problems = scan_jsonl(path, str(path))
-    records: dict[tuple[str, ...], Annotation] = {}
-    for line, obj in values:
-        try:
-            record = annotation_from_json(obj, str(path), line)
-        except KinewsError as err:
-            problems.extend(err.problems)
-            continue
-        records[_key(record)] = record
-    if problems:
-        raise KinewsError(problems)
-    return records
+    return outcome.report
 
 
 def _slug(text: str) -> str:
