@@ -473,11 +473,12 @@ def hub_env(tmp_path: Path, endpoint: str) -> dict[str, str]:
 def test_a_hub_answering_in_the_wrong_shape_is_a_short_located_problem_without_the_token(
     built, tmp_path, misbehave
 ):
-    """Against the Hub stand-in (tests/hub_standin.py), made to answer wrongly."""
+    """Against the Hub stand-in (tests/hub_standin.py), made to answer wrongly; the release is
+    the recorded one of its root, so only the Hub's answers are wrong."""
     release = spoiled_release(built, tmp_path)  # a whole copy, not spoiled
     kinews = Path(sys.executable).with_name("kinews")
     with HubStandin(TOKEN, misbehave=misbehave) as hub:
-        args = [kinews, "publish", release, "--repo-id", "org/name", "--root", tmp_path]
+        args = [kinews, "publish", release, "--repo-id", "org/name", "--root", built]
         result = subprocess.run(
             args, env=hub_env(tmp_path, hub.endpoint), capture_output=True, text=True, timeout=120
         )
