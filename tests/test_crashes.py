@@ -512,3 +512,25 @@ def test_a_label_studio_url_answering_wrongly_is_a_short_located_problem_without
     assert ("HTTP 500" in output) == (misbehave == "error-500")
     assert key not in output and TOKEN not in output
     assert len(output) < 1000 and "<" not in output
+
+
+@pytest.mark.parametrize(
+    ("card", "line"),
+    [
+        (b"---\nversion: caf\xe9\n---\n", 2),  # not UTF-8
+        (b"---\nbase: &v 0.1.0\nversion: *v\n---\n", 3),  # an alias
+    ],
+)
+def test_a_card_that_is_not_utf8_or_holds_an_alias_is_located(built, tmp_path, card, line):
+    """A folder not named <name>-X.Y.Z is known by its card's version (publish reads it so),
+    read strictly: a located release-invalid, never a traceback or an expanded alias."""
+    from kinews.errors import KinewsError
+    from kinews.release.folder import release_version
+
+    release = spoiled_release(built, tmp_path).rename(tmp_path / "some-release")
+    (release / "README.md").write_bytes(card)
+    with pytest.raises(KinewsError) as raised:
+        release_version(release)
+    [problem] = raised.value.problems
+    assert problem.code == "release-invalid"
+    assert (problem.file, problem.line) == (str(release / "README.md"), line)

@@ -53,12 +53,18 @@ def read_yaml(path: Path, code: str, display: str | None = None) -> tuple[Any, y
             file=name,
             line=data.count(b"\n", 0, err.start) + 1,
         ) from None
+    return parse_yaml(text, code, name)
+
+
+def parse_yaml(text: str, code: str, name: str, first_line: int = 1) -> tuple[Any, Any]:
+    """YAML text (starting at line `first_line` of the file `name`), parsed without aliases;
+    the document and its node tree. Raises KinewsError(code) at the line of what is wrong."""
     try:
         node = yaml.compose(text, Loader=_NoAliases)
         parsed = yaml.load(text, Loader=_NoAliases)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + first_line if mark is not None else None
         reason = getattr(err, "problem", None) or str(err)
         raise KinewsError.single(code, f"not valid YAML: {reason}", file=name, line=line) from None
     except RecursionError:  # thousands of nested `[`: no declaration nests more than a few levels

@@ -19,8 +19,7 @@ import hashlib
 import re
 from pathlib import Path, PurePosixPath
 
-import yaml
-
+from kinews.declared import parse_yaml
 from kinews.errors import KinewsError, Problem
 from kinews.release.history import SEMVER, VERSION_PATTERN
 
@@ -180,8 +179,20 @@ def card_version(path: Path) -> str | None:
     card = path / CARD
     if not card.is_file():
         return None
-    parts = card.read_text("utf-8").split("---\n")
-    header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+    data = card.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise KinewsError.single(
+            "release-invalid",
+            f"the card is not valid UTF-8: bad byte 0x{data[err.start]:02x} at byte offset "
+            f"{err.start}",
+            file=str(card),
+            line=data.count(b"\n", 0, err.start) + 1,
+        ) from None
+    parts = text.split("---\n")
+    # The header of a card someone else may have made: no aliases, errors at their line.
+    header = parse_yaml(parts[1], "release-invalid", str(card), 2)[0] if len(parts) > 2 else None
     if isinstance(header, dict) and header.get("version"):
         return str(header["version"])
     return None
