@@ -379,6 +379,17 @@ def test_a_malformed_label_studio_export_is_located_at_its_task_and_annotation(
     assert tree(seed_root) == before
 
 
+def test_predictions_listed_by_id_as_label_studio_exports_them_are_taken(
+    seed_root, tmp_path, kinews
+):
+    """Label Studio 1.23's JSON export lists a task's predictions by id, not as objects."""
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{**seed_task(), "predictions": [11, 12]}]), "utf-8")
+    result = kinews("ls", "import", export, "--root", seed_root)
+    assert result.exit_code == 0, result.output
+    assert "ls-export-invalid" not in result.output
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),

@@ -608,7 +608,8 @@ def test_a_changed_worklist_replaces_review_predictions_and_ground_truth_closes_
             [span("de-emoji", "München", "PER"), span("de-emoji", "Bund", "ORG")]
         ),
     )
-    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    pulled = kinews("ls", "pull", "--project", title, "--root", root)
+    assert pulled.exit_code == 0, pulled.output
     assert kinews("adjudicate", "--root", root).exit_code == 0
     changed = kinews("ls", "push", "--project", title, "--review", "--root", root)
     assert "1 review predictions attached, 1 outdated removed, 0 up to date" in changed.output

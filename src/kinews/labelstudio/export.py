@@ -301,16 +301,27 @@ def convert_tasks(
     return Conversion(tuple(records), tuple(skipped))
 
 
-def _objects(task: dict[str, Any], key: str, where: str, report: _Problems) -> list[dict[str, Any]]:
+def _objects(task: dict[str, Any], key: str, where: str, report: _Problems) -> list[Any]:
     """The task's list under `key` (none when missing); anything but a list of objects is a
-    problem of the task, reported once."""
+    problem of the task, reported once. Label Studio's own JSON export lists a task's
+    predictions by id, so those may be ids as well."""
     value = task.get(key)
     if value is None:
         return []
-    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        return value
-    shown = "a list of objects" if isinstance(value, list) else f"a {_kind(value)}"
-    report.problem("ls-export-invalid", where, f"`{key}` must be a list of objects, not {shown}")
+    ids_too = key == "predictions"
+    if isinstance(value, list):
+        odd = [
+            v
+            for v in value
+            if not isinstance(v, dict) and not (ids_too and type(v) is int)  # bool is no id
+        ]
+        if not odd:
+            return value
+        shown = f"a list holding a {_kind(odd[0])}"
+    else:
+        shown = f"a {_kind(value)}"
+    wanted = "a list of objects or ids" if ids_too else "a list of objects"
+    report.problem("ls-export-invalid", where, f"`{key}` must be {wanted}, not {shown}")
     return []
 
 
