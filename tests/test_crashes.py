@@ -417,7 +417,8 @@ TASKS = shaped(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(export=st.lists(TASKS | JSON, max_size=3) | TASKS | JSON)
 def test_any_json_fed_to_the_export_reader_ends_in_records_or_located_problems(export):
-    from kinews.labelstudio.export import Options, convert_tasks, read_export
+    from kinews.labelstudio.export import Options, convert_tasks
+    from kinews.labelstudio.export_file import read_export
     from kinews.records import dumps
     from kinews.scheme import load_scheme
 

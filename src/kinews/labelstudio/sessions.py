@@ -20,6 +20,7 @@ from typing import Any
 from kinews.errors import KinewsError, Problem
 from kinews.files import check_output_file
 from kinews.labelstudio import export as labelstudio
+from kinews.labelstudio.export_file import read_export
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.merge import (
     Carry,
@@ -415,7 +416,7 @@ def import_export(
     Raises KinewsError (nothing written) naming each task, annotation and span that does not
     fit, or (`ls-file-foreign`) when the file holds records of another export.
     """
-    tasks = labelstudio.read_export(export)
+    tasks = read_export(export)
     path = out or root / ANNOTATIONS_DIR / f"ls-import-{_slug(export.stem)}.jsonl"
     check_output_file(path)
     origin = {"version": None, "export": export.name}
