@@ -101,20 +101,34 @@ def _map(path: Path) -> mmap.mmap | bytes:
         return mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_PRIVATE | populate, prot=mmap.PROT_READ)
 
 
-def _fast(data: mmap.mmap | bytes, kind: str, name: str) -> pa.Table | None:
-    """The file's table, or None when anything would need a located problem."""
-    if data[:3] == b"\xef\xbb\xbf" or not _is_utf8(data):
+def read_part(path: Path, kind: str, name: str, numbers: np.ndarray) -> pa.Table | None:
+    """The table of a batch's part of file `name` (kinews.validate.batches), or None.
+
+    `path` holds the part's lines, no blank ones; `numbers` are their lines in `name`. None when
+    the fast reader would not take them: the caller checks the whole corpus at once instead.
+    """
+    return _fast(_map(path), kind, name, numbers)
+
+
+def _fast(
+    data: mmap.mmap | bytes, kind: str, name: str, numbers: np.ndarray | None = None
+) -> pa.Table | None:
+    """The file's table, or None when anything would need a located problem.
+
+    `numbers`: the line in the original file of each line of `data` (a batch's part of a file).
+    """
+    if data[:3] == b"\xef\xbb\xbf" or not is_utf8(data):
         return None
-    found = _object_lines(data)
+    found = object_lines(data)
     if found is None:
         return None
-    lines, starts, longest = found
+    lines, starts, _, longest = found
     if not len(lines):
         return empty(kind)
     table = parse_lines(data, kind, longest, len(lines))
     if table is None or not _keys_present(data, starts, table, kind):
         return None
-    return assemble(table, kind, name, lines)
+    return assemble(table, kind, name, lines if numbers is None else numbers[lines - 1])
 
 
 def _keys_present(data: mmap.mmap | bytes, starts: np.ndarray, table: pa.Table, kind: str) -> bool:
@@ -159,7 +173,7 @@ def _field_names(kind: pa.DataType) -> set[str]:
     return names
 
 
-def _is_utf8(data: mmap.mmap | bytes) -> bool:
+def is_utf8(data: mmap.mmap | bytes) -> bool:
     try:
         _whole(data).validate(full=True)
     except pa.ArrowInvalid:
@@ -167,9 +181,11 @@ def _is_utf8(data: mmap.mmap | bytes) -> bool:
     return True
 
 
-def _object_lines(data: mmap.mmap | bytes) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """1-based numbers of the non-blank lines, their byte offsets and the longest line's length,
-    or None unless each non-blank line is `{…}` on its own.
+def object_lines(
+    data: mmap.mmap | bytes,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """1-based numbers of the non-blank lines, their byte offsets (start and end, the newline
+    excluded) and the longest line's length, or None unless each non-blank line is `{…}` alone.
 
     A line that starts with `{` and ends with `}` cannot continue on the next such line (that
     would need a `,` or `:` at the seam), so with the row count checked, row i is the i-th of them.
@@ -189,4 +205,5 @@ def _object_lines(data: mmap.mmap | bytes) -> tuple[np.ndarray, np.ndarray, int]
     for index in np.flatnonzero(~braced):
         if bytes(buf[starts[index] : ends[index]]).decode("utf-8").strip():
             return None  # not blank, not an object on one line: the careful reader explains
-    return np.flatnonzero(braced) + 1, starts[braced], int((ends - starts).max(initial=0))
+    longest = int((ends - starts).max(initial=0))
+    return np.flatnonzero(braced) + 1, starts[braced], ends[braced], longest

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import gc
 import re
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
 
 from kinews.errors import KinewsError, Problem
 from kinews.root import (
@@ -24,23 +27,26 @@ from kinews.root import (
     nested_annotation_files,
 )
 from kinews.scheme import Scheme, load_scheme
+from kinews.validate.arrow import empty
+from kinews.validate.batches import BATCH_BYTES, Doubt, Part, batch_count
 from kinews.validate.rules import RULES
-from kinews.validate.tables import read_documents, read_records
+from kinews.validate.tables import read_documents, read_part, read_records
 
 if TYPE_CHECKING:
     import polars as pl
 
 
-def validate(root: Path) -> list[Problem]:
+def validate(root: Path, *, batch_bytes: int = BATCH_BYTES) -> list[Problem]:
     """Every problem in the corpus and annotations under `root`, sorted by location.
 
-    Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is no usable scheme, and
-    (`corpus-missing`) when there is no corpus/documents.jsonl.
+    A corpus of more than `batch_bytes` of input is checked in batches (kinews.validate.batches),
+    with the same problems. Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is
+    no usable scheme, and (`corpus-missing`) when there is no corpus/documents.jsonl.
     """
-    return check(root)[1]
+    return check(root, batch_bytes=batch_bytes)[1]
 
 
-def check(root: Path) -> tuple[Scheme, list[Problem]]:
+def check(root: Path, *, batch_bytes: int = BATCH_BYTES) -> tuple[Scheme, list[Problem]]:
     """The scheme under `root` and every problem (`validate`). Raises KinewsError as it does."""
     # The imports and the lists of line numbers and digests make a few million objects and no
     # garbage cycles; the cyclic collector walking them cost ≈6 % of the CPU time at 100,000
@@ -48,60 +54,152 @@ def check(root: Path) -> tuple[Scheme, list[Problem]]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _validate(root)
+        scheme = load_scheme(root)
+        if not (root / DOCUMENTS_FILE).is_file():
+            # A check that reads no document must not pass (an empty corpus is a file, and passes).
+            raise KinewsError.single(
+                "corpus-missing",
+                "there is no corpus/documents.jsonl, so nothing can be checked: `kinews ingest` "
+                "the texts, or point --root at the dataset root",
+                file=str(DOCUMENTS_FILE),
+            )
+        with ThreadPoolExecutor(max_workers=2) as lanes:
+            count = batch_count(root, batch_bytes)
+            found = in_batches(root, scheme, count, lanes) if count > 1 else None
+            problems, used = found or _whole(root, scheme, lanes)
+        problems += _unused_labels(root, scheme, used)
+        problems += _nested_files(root)
+        problems += _open_worklist_items(root)
+        return scheme, sorted(problems, key=_order)
     finally:
         if collecting:
             gc.enable()
 
 
-def _validate(root: Path) -> tuple[Scheme, list[Problem]]:
-    scheme = load_scheme(root)
-    if not (root / DOCUMENTS_FILE).is_file():
-        # A check that reads no document must not pass (an empty corpus is a file, and passes).
-        raise KinewsError.single(
-            "corpus-missing",
-            "there is no corpus/documents.jsonl, so nothing can be checked: `kinews ingest` "
-            "the texts, or point --root at the dataset root",
-            file=str(DOCUMENTS_FILE),
-        )
+def _whole(root: Path, scheme: Scheme, lanes: Executor) -> tuple[list[Problem], set[str]]:
+    """The problems of the corpus read at once, and the labels its spans use."""
     # pyarrow parses both kinds of file at once, on both cores and without the GIL. Meanwhile
     # this thread imports polars and pandera (≈0.5 s of CPU that would otherwise come first;
     # the readers never import pandas, which pandera does, so neither waits for the other).
-    # Then the facts and the checks, each on both cores (polars' streaming engine), with the
-    # documents' checks beside the span facts and the worklist read in a lane of its own.
-    with ThreadPoolExecutor(max_workers=2) as lanes:
-        reading_documents = lanes.submit(read_documents, root)
-        reading = lanes.submit(read_records, root)
-        worklist = lanes.submit(_open_worklist_items, root)
-        import polars as pl
+    reading_documents = lanes.submit(read_documents, root)
+    reading = lanes.submit(read_records, root)
+    _import_checks()
+    documents, read = reading_documents.result(), reading.result()
+    problems = [*documents.problems, *read.problems]
+    found, used, _ = _check(root, scheme, documents.table, read.table, lanes)
+    return problems + found, used
 
-        from kinews.validate.contracts import (
-            DocumentsTable,
-            RecordsTable,
-            problems_of,
-            spans_table_model,
+
+def in_batches(
+    root: Path, scheme: Scheme, count: int, lanes: Executor
+) -> tuple[list[Problem], set[str]] | None:
+    """The problems of the corpus checked in `count` batches (kinews.validate.batches), and the
+    labels in use; None if a file needs the careful reader (the corpus is then checked whole)."""
+    import polars as pl
+
+    from kinews.validate.batches import sort_documents, sort_records, text_duplicates
+
+    with tempfile.TemporaryDirectory(prefix="kinews-validate-") as folder:
+        try:
+            sorting_documents = lanes.submit(sort_documents, root, Path(folder), count)
+            sorting = lanes.submit(sort_records, root, Path(folder) / "records", count)
+            _import_checks()
+            pending: list[Future[Any]] = [sorting_documents, sorting]
+            wait(pending)  # both, before a doubt removes their folder
+            documents, records = sorting_documents.result(), sorting.result()
+            problems: list[Problem] = []
+            used: set[str] = set()
+            seen = []
+            for batch, (own, parts) in enumerate(zip(documents, records, strict=True)):
+                reading = lanes.submit(_read_parts, [own] if own else [], "documents", batch, count)
+                read = _read_parts(parts, "records", batch, count)
+                found, labels, docs = _check(root, scheme, reading.result(), read, lanes)
+                # Whether a text is in another batch too is known once all are checked.
+                problems += [p for p in found if p.code != "doc-text-duplicate"]
+                used |= labels
+                seen.append(docs.select(pl.col("digest").str.decode("hex"), "id", "line"))
+        except Doubt:
+            return None
+    return problems + _text_duplicates(text_duplicates(pl.concat(seen))), used
+
+
+def _text_duplicates(duplicates: pl.DataFrame) -> list[Problem]:
+    rule = RULES["doc-text-duplicate"]
+    return [
+        Problem(
+            str(DOCUMENTS_FILE),
+            row["line"],
+            row["id"],
+            None,
+            "doc-text-duplicate",
+            rule.message(row),
+            rule.severity,
         )
-        from kinews.validate.facts import document_facts, mark_annotated, record_facts, span_facts
+        for row in duplicates.iter_rows(named=True)
+    ]
 
-        # pandera's checks are lazy queries: the streaming engine runs them too.
-        with pl.Config(engine_affinity="streaming"):
-            documents = reading_documents.result()
-            docs = document_facts(documents.table)
-            read = reading.result()
-            records = record_facts(read.table, docs)
-            docs = mark_annotated(docs, records)
-            checking = lanes.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
-            spans = span_facts(read.table, records, docs, scheme)
-            problems = [*documents.problems, *read.problems]
-            problems += problems_of(RecordsTable, records, "records", docs, records)
-            problems += problems_of(
-                spans_table_model(scheme), spans, "spans", docs, records, _guidelines(root)
-            )
-            problems += _unused_labels(root, scheme, spans)
-            problems += _nested_files(root)
-            problems += worklist.result()
-            problems += checking.result()
-    return scheme, sorted(problems, key=_order)
+
+def _read_parts(parts: list[Part], kind: str, batch: int, count: int) -> pa.Table:
+    """The table of a batch's parts of the input files, if each row's document id hashes to it."""
+    from kinews.validate.batches import batch_of
+
+    tables = []
+    for part in parts:
+        table = read_part(part.path, kind, part.name, part.numbers)
+        # A line the sorting put here by one id and the reader reads with another (a key given
+        # twice) would make its document's records seem missing.
+        if table is None or not (batch_of(table[_KEY[kind]], count) == batch).all():
+            raise Doubt(part.name)
+        tables.append(table)
+    if not tables:
+        return empty(kind)
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+_KEY = {"documents": "id", "records": "doc_id"}
+
+
+def _import_checks() -> None:
+    """polars and pandera, imported while the other threads read."""
+    import polars  # noqa: F401
+
+    import kinews.validate.contracts  # noqa: F401
+
+
+def _check(
+    root: Path,
+    scheme: Scheme,
+    documents: pa.Table,
+    records_table: pa.Table,
+    lanes: Executor,
+) -> tuple[list[Problem], set[str], pl.DataFrame]:
+    """The problems of documents and the records on them, the labels their spans use, and the
+    documents' facts."""
+    import polars as pl
+
+    from kinews.validate.contracts import (
+        DocumentsTable,
+        RecordsTable,
+        problems_of,
+        spans_table_model,
+    )
+    from kinews.validate.facts import document_facts, mark_annotated, record_facts, span_facts
+
+    # The facts and the checks run on both cores (polars' streaming engine), the documents'
+    # checks beside the span facts. pandera's checks are lazy queries: the streaming engine
+    # runs them too.
+    with pl.Config(engine_affinity="streaming"):
+        docs = document_facts(documents)
+        records = record_facts(records_table, docs)
+        docs = mark_annotated(docs, records)
+        checking = lanes.submit(problems_of, DocumentsTable, docs, "documents", docs, records)
+        spans = span_facts(records_table, records, docs, scheme)
+        problems = problems_of(RecordsTable, records, "records", docs, records)
+        problems += problems_of(
+            spans_table_model(scheme), spans, "spans", docs, records, _guidelines(root)
+        )
+        problems += checking.result()
+    return problems, set(spans["label"].drop_nulls().unique().to_list()), docs
 
 
 def _guidelines(root: Path) -> str:
@@ -114,8 +212,7 @@ def _guidelines(root: Path) -> str:
         return "the annotation guidelines"
 
 
-def _unused_labels(root: Path, scheme: Scheme, spans: pl.DataFrame) -> list[Problem]:
-    used = set(spans["label"].unique().to_list())
+def _unused_labels(root: Path, scheme: Scheme, used: set[str]) -> list[Problem]:
     lines = (root / SCHEME_FILE).read_text("utf-8").splitlines()
     problems = []
     for label in scheme.label_names:
