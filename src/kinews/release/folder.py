@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from kinews.declared import parse_yaml
@@ -127,20 +128,35 @@ def check_checksums(release: Path, actual: dict[str, str]) -> None:
 
     Raises KinewsError (`release-checksum-mismatch`) naming each file that differs.
     """
-    listed = read_checksums(release)
     actual = {name: digest for name, digest in actual.items() if name != CHECKSUMS}
+    what = {
+        "unlisted": f"not listed in {CHECKSUMS}",
+        "absent": "missing from the release",
+        "changed": f"sha256 differs from {CHECKSUMS}: the file changed after the build",
+    }
+    mismatched(release, read_checksums(release), actual, "release-checksum-mismatch", what)
+
+
+def mismatched(
+    release: Path,
+    listed: Mapping[str, str],
+    actual: Mapping[str, str],
+    code: str,
+    what: Mapping[str, str],
+) -> None:
+    """Raise KinewsError (`code`) naming each file of `release` whose sha256 in `actual` is not
+    the one `listed`, with the message `what` says for a file `unlisted`, `absent` from the
+    release, or `changed`."""
     problems = [
         Problem(
             f"{release.name}/{name}",
             None,
             None,
             None,
-            "release-checksum-mismatch",
-            f"not listed in {CHECKSUMS}"
-            if name not in listed
-            else "missing from the release"
-            if name not in actual
-            else f"sha256 differs from {CHECKSUMS}: the file changed after the build",
+            code,
+            what[
+                "unlisted" if name not in listed else "absent" if name not in actual else "changed"
+            ],
         )
         for name in sorted(listed.keys() | actual.keys())
         if listed.get(name) != actual.get(name)

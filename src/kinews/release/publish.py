@@ -23,7 +23,7 @@ from typing import TypedDict
 from kinews import __version__
 from kinews.errors import KinewsError, Problem
 from kinews.redact import server_text
-from kinews.release.folder import CARD, CHECKSUMS, check_checksums, release_version
+from kinews.release.folder import CARD, CHECKSUMS, check_checksums, mismatched, release_version
 
 try:  # huggingface_hub >= 2 speaks httpx2; older releases use requests, whose errors are OSErrors
     from httpx2 import HTTPError as _TransportError
@@ -170,24 +170,12 @@ def _check_recorded(release: Path, version: str, root: Path, actual: dict[str, s
             "`kinews build` made and recorded is published (build it, commit the record)",
             file=str(release),
         )
-    problems = [
-        Problem(
-            f"{release.name}/{name}",
-            None,
-            None,
-            None,
-            "release-record-mismatch",
-            f"not in the release, but in {record_file}"
-            if name not in actual
-            else f"not in {record_file}"
-            if name not in recorded.files
-            else f"sha256 differs from {record_file}",
-        )
-        for name in sorted(recorded.files.keys() | actual.keys())
-        if recorded.files.get(name) != actual.get(name)
-    ]
-    if problems:
-        raise KinewsError(problems)
+    what = {
+        "unlisted": f"not in {record_file}",
+        "absent": f"not in the release, but in {record_file}",
+        "changed": f"sha256 differs from {record_file}",
+    }
+    mismatched(release, recorded.files, actual, "release-record-mismatch", what)
 
 
 def publish(plan: PublishPlan) -> PublishReport:
