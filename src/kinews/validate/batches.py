@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # polars is imported by the validator's main thread while fil
     import polars as pl
 
 # Input per batch. A corpus of 100,000 documents with 20 spans each (288 MB) checked whole
-# peaked at about 1 GB; batches of this size keep the peak near 0.6 GB whatever the corpus' size.
-BATCH_BYTES = 128 << 20
+# peaked at about 1 GB of RSS; in batches of 64 MB at about 0.6 GB, and 1,000,000 documents at
+# about 0.8 GB (128 MB batches: 0.67 and 1.07 GB, the batches of the larger corpus fuller).
+BATCH_BYTES = 64 << 20
 _CHUNK_BYTES = 32 << 20  # read and sorted at a time
 _KEY = {"documents": "id", "records": "doc_id"}
 # The id as the first key, a string without escapes: its characters are the id itself.
