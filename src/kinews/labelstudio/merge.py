@@ -65,6 +65,7 @@ class Outcome:
     report: PullReport
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     gone: tuple[str, ...] = ()
+    content: bytes = b""  # the records file's bytes, as written or as they were
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Local:
     old: dict[tuple[str, ...], Line] = field(default_factory=dict)
     known: dict[tuple[str, ...], list[Known]] = field(default_factory=dict)
     annotators: set[str] = field(default_factory=set)
+    raw: bytes | None = None  # the records file's bytes, when read_records kept them
 
 
 def read_corpus(root: Path, path: Path, lazily: bool = False) -> Local:
@@ -170,7 +172,7 @@ def read_records(
         check_owner([r for _, r in own], owner, local.display)
         local.old = {_key(r): _line(r, dumps(r)) for _, r in own}
     else:
-        data = path.read_bytes()
+        data = local.raw = path.read_bytes()
         heads = _HEAD.decode_lines(data)  # one call for the whole file: ours, one record a line
         texts = data.decode("utf-8").splitlines()
         for number, (head, text) in enumerate(zip(heads, texts, strict=True), 1):
@@ -285,7 +287,10 @@ def convert_and_write(
     pseudonyms.save()  # before the records, so no record names a pseudonym the map lacks
     # No file for a project without records yet; otherwise only when its bytes change.
     data = content.encode("utf-8")
-    written = path.read_bytes() != data if path.exists() else bool(merged)
+    if path.exists():
+        written = (local.raw if local.raw is not None else path.read_bytes()) != data
+    else:
+        written = bool(merged)
     if written:
         write_atomic(path, data)
     per_task: dict[str, dict[str, int]] = {}
@@ -311,7 +316,8 @@ def convert_and_write(
         elsewhere=tuple(elsewhere),
         incremental=carry is not None,
     )
-    return Outcome(report, per_task, () if prune else tuple(sorted(map(record_key, gone))))
+    gone_keys = () if prune else tuple(sorted(map(record_key, gone)))
+    return Outcome(report, per_task, gone_keys, data)
 
 
 def record_key(key: tuple[str, ...]) -> str:
