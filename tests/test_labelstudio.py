@@ -674,3 +674,20 @@ def test_a_push_reads_ids_and_text_hashes_as_the_full_reader_would_or_leaves_it_
         assert corpus_texts(seed_root) is None
     corpus.unlink()
     assert corpus_texts(seed_root) == []
+
+
+def test_an_incremental_pull_finds_documents_by_id_as_the_corpus_reader_reads_them(seed_root):
+    # LazyDocuments (an incremental pull's corpus) splits lines where scan_jsonl does: at \n
+    # only, so a text holding U+2028 (written as is) is still one line.
+    from kinews.labelstudio.merge import LazyDocuments
+    from kinews.root import DOCUMENTS_FILE, load_documents
+
+    corpus = seed_root / DOCUMENTS_FILE
+    line = json.loads(corpus.read_text("utf-8").splitlines()[0])
+    other = {**line, "id": "de-separator", "text": "Zeile\u2028Absatz\u2029Ende"}
+    with corpus.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + json.dumps(other, ensure_ascii=False) + "\n")
+    full = {d.doc.id: d.doc for d in load_documents(seed_root)}
+    lazy = LazyDocuments(corpus)
+    assert sorted(lazy) == sorted(full) and "de-separator" in lazy
+    assert all(lazy[doc_id] == doc for doc_id, doc in full.items())
