@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeGuard
-from xml.sax.saxutils import escape
 
 from kinews.errors import KinewsError, Problem, render_span
 from kinews.records import Annotation, Document, Span
@@ -55,6 +54,8 @@ def label_config(scheme: Scheme) -> str:
 
 
 def _attribute(value: str) -> str:
+    from xml.sax.saxutils import escape  # (it imports urllib.request: a pull needs neither)
+
     return '"' + escape(value, {'"': "&quot;"}) + '"'
 
 
