@@ -327,8 +327,11 @@ def pull(
             state = None
         if state is not None and state.inputs != _inputs(root, display, drafts, hashes):
             state = None
-        local = read_corpus(root, path, lazily=state is not None)
-        read = _changed(client, project.id, state) if state is not None else None
+        # The server looks for the changed tasks while the scheme and corpus are read.
+        local, read = together(
+            lambda: read_corpus(root, path, lazily=state is not None),
+            lambda: _changed(client, project.id, state) if state is not None else None,
+        )
         if state is None or read is None:
             ids, carry = None, None
         else:
