@@ -9,6 +9,7 @@ labels (`--label Person=PER`) and tasks, which carry no `doc_id`, matched by the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -29,6 +30,7 @@ from kinews.labelstudio.export import (
     code_points_to_utf16,
     config_labels,
     document_task,
+    is_timestamp,
     label_config,
     same_config,
     utf16_to_code_points,
@@ -38,6 +40,7 @@ from kinews.labelstudio.sessions import import_export
 from kinews.records import Annotation, Document, Span
 from kinews.root import PSEUDONYMS_FILE
 from kinews.scheme import Label, Scheme, load_scheme
+from kinews.validate.rules import is_timestamp as validators_is_timestamp
 
 EXPORTS = SHARED / "data" / "labelstudio"
 # The exports of the Label Studio frontend carry no timestamps; the importer wants one given.
@@ -630,3 +633,61 @@ def test_serve_refuses_to_start_without_account_and_token(tmp_path):
     )
     assert result.returncode == 2
     assert "set LABEL_STUDIO_USERNAME in the environment" in result.stderr
+
+
+@given(st.one_of(st.text(max_size=40), st.datetimes().map(lambda d: d.isoformat()), st.none()))
+def test_a_pull_checks_timestamps_as_the_validator_does(value):
+    # export.is_timestamp is a copy of the validator's rule, so that a pull does not import the
+    # validator (numpy, pyarrow): they must never disagree.
+    assert is_timestamp(value) == validators_is_timestamp(value)
+
+
+def test_a_pull_does_not_import_the_validator():
+    # Half a second of numpy and pyarrow at the start of every `kinews ls pull` and `push`.
+    code = "import sys, kinews.cli, kinews.labelstudio.sessions; print('numpy' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+
+
+def test_a_push_reads_ids_and_text_hashes_as_the_full_reader_would_or_leaves_it_to_it(seed_root):
+    # A push with nothing to send reads only ids and text hashes (kinews.labelstudio.corpus);
+    # a line the full reader would say anything about sends the push to the full reader.
+    from kinews.labelstudio.corpus import corpus_texts
+    from kinews.root import DOCUMENTS_FILE, load_documents
+
+    corpus = seed_root / DOCUMENTS_FILE
+    full = [
+        (d.doc.id, hashlib.sha256(d.doc.text.encode()).hexdigest())
+        for d in load_documents(seed_root)
+    ]
+    assert corpus_texts(seed_root) == full and full
+    good = corpus.read_bytes()
+    line = json.loads(good.splitlines()[0])
+    for doubtful in (
+        b"\xef\xbb\xbf" + good,  # a byte order mark
+        good + json.dumps({**line, "id": "x", "extra": 1}).encode() + b"\n",  # an unknown field
+        good + json.dumps({**line, "id": "x", "title": 3}).encode() + b"\n",  # a mistyped one
+        good + json.dumps({**line, "id": "x", "text": "\ud800"}).encode() + b"\n",  # lone surrogate
+        good + b"{not json\n",
+    ):
+        corpus.write_bytes(doubtful)
+        assert corpus_texts(seed_root) is None
+    corpus.unlink()
+    assert corpus_texts(seed_root) == []
+
+
+def test_an_incremental_pull_finds_documents_by_id_as_the_corpus_reader_reads_them(seed_root):
+    # LazyDocuments (an incremental pull's corpus) splits lines where scan_jsonl does: at \n
+    # only, so a text holding U+2028 (written as is) is still one line.
+    from kinews.labelstudio.merge import LazyDocuments
+    from kinews.root import DOCUMENTS_FILE, load_documents
+
+    corpus = seed_root / DOCUMENTS_FILE
+    line = json.loads(corpus.read_text("utf-8").splitlines()[0])
+    other = {**line, "id": "de-separator", "text": "Zeile\u2028Absatz\u2029Ende"}
+    with corpus.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + json.dumps(other, ensure_ascii=False) + "\n")
+    full = {d.doc.id: d.doc for d in load_documents(seed_root)}
+    lazy = LazyDocuments(corpus)
+    assert sorted(lazy) == sorted(full) and "de-separator" in lazy
+    assert all(lazy[doc_id] == doc for doc_id, doc in full.items())

@@ -716,6 +716,20 @@ def test_a_pull_reads_every_task_when_its_state_is_missing_corrupt_or_the_file_w
     assert "read only the tasks changed" not in edited.output
     assert records_file(root, title).read_bytes() == written
 
+    # The state trusts the hash it recorded only while the file's size, modification time and
+    # inode are unchanged: an edit in place of the same size is seen by its modification time.
+    assert (
+        "read only the tasks changed"
+        in kinews("ls", "pull", "--root", root, "--project", title).output
+    )
+    same_size = written.replace(b'"submitted", ', b'"submitted" ,', 1)
+    assert len(same_size) == len(written) and same_size != written
+    with records_file(root, title).open("r+b") as handle:
+        handle.write(same_size)
+    rewritten = kinews("ls", "pull", "--project", title, "--root", root)
+    assert "read only the tasks changed" not in rewritten.output
+    assert records_file(root, title).read_bytes() == written
+
 
 def test_a_push_after_a_push_still_sees_tasks_edited_or_deleted_in_label_studio(
     client, root, title, kinews

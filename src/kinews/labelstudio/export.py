@@ -21,13 +21,12 @@ import json
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, TypeGuard
-from xml.sax.saxutils import escape
 
 from kinews.errors import KinewsError, Problem, render_span
 from kinews.records import Annotation, Document, Span
 from kinews.scheme import Scheme
-from kinews.validate.rules import RULES, is_timestamp
 
 TOOL = "label-studio"
 CONTROL = "label"  # the names of Label Studio's own NER template
@@ -55,6 +54,8 @@ def label_config(scheme: Scheme) -> str:
 
 
 def _attribute(value: str) -> str:
+    from xml.sax.saxutils import escape  # (it imports urllib.request: a pull needs neither)
+
     return '"' + escape(value, {'"': "&quot;"}) + '"'
 
 
@@ -205,6 +206,9 @@ def convert_tasks(
             # The validator's timestamp rule, so that no record is written that it refuses.
             stamps = {"created_at": created_at, "updated_at": item.get("updated_at")}
             if not all(v is None or is_timestamp(v) for v in stamps.values()):
+                # Imported here: kinews.validate loads numpy and pyarrow, half a second a pull.
+                from kinews.validate.rules import RULES
+
                 message = RULES["timestamp-invalid"].message(stamps)
                 report.problem("timestamp-invalid", which, message, doc.id)
                 continue
@@ -369,6 +373,18 @@ def _spans(
             continue
         spans.append(Span(start, end, label, actual))
     return spans, other
+
+
+def is_timestamp(value: object) -> bool:
+    """The validator's `timestamp-invalid` rule (kinews.validate.rules.is_timestamp, a test keeps
+    them alike), here so that a pull does not import the validator (numpy, pyarrow)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_int(value: object) -> TypeGuard[int]:

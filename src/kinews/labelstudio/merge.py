@@ -65,17 +65,23 @@ class Outcome:
     report: PullReport
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     gone: tuple[str, ...] = ()
+    content: bytes = b""  # the records file's bytes, as written or as they were
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
-    """One record of the records file: its key, what it sorts by, its JSON line."""
+    """One record of the records file: its key, what it sorts by, its JSON line (UTF-8)."""
 
     key: tuple[str, ...]
     order: tuple[str, ...]
-    text: str
+    text: bytes
     task: Any
-    describe: str
+    doc_id: Any
+    annotation: Any
+
+    @property
+    def describe(self) -> str:
+        return f"{self.doc_id} task {self.task} annotation {self.annotation}"
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Local:
     old: dict[tuple[str, ...], Line] = field(default_factory=dict)
     known: dict[tuple[str, ...], list[Known]] = field(default_factory=dict)
     annotators: set[str] = field(default_factory=set)
+    raw: bytes | None = None  # the records file's bytes, when read_records kept them
 
 
 def read_corpus(root: Path, path: Path, lazily: bool = False) -> Local:
@@ -109,16 +116,20 @@ class LazyDocuments(Mapping[str, Document]):
 
     def __init__(self, path: Path):
         self.path = path
-        self._lines: dict[str, tuple[int, str]] | None = None
+        self._lines: dict[str, tuple[int, bytes]] | None = None
         self._parsed: dict[str, Document] = {}
 
-    def _index(self) -> dict[str, tuple[int, str]]:
+    def _index(self) -> dict[str, tuple[int, bytes]]:
         if self._lines is None:
             self._lines = {}
             if self.path.exists():
-                for number, text in enumerate(self.path.read_text("utf-8").splitlines(), 1):
-                    if text.strip():
-                        self._lines[str(_ID.decode(text).id)] = (number, text)
+                data = self.path.read_bytes()
+                lines = _numbered(data)
+                # One call for the whole file (it skips blank lines, as `lines` does).
+                ids = _ID.decode_lines(data)
+                if len(ids) != len(lines):
+                    ids = [_ID.decode(raw) for _, raw in lines]
+                self._lines = {str(i.id): line for i, line in zip(ids, lines, strict=True)}
         return self._lines
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -142,6 +153,12 @@ class _Id(msgspec.Struct):
 
 
 _ID = msgspec.json.Decoder(_Id)
+
+
+def _numbered(data: bytes) -> list[tuple[int, bytes]]:
+    """The file's non-blank lines with their numbers (split at \\n only, as `scan_jsonl` does:
+    a text may hold U+2028, which str.splitlines would split at)."""
+    return [(n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip()]
 
 
 def read_records(
@@ -168,19 +185,24 @@ def read_records(
         if problems:
             raise KinewsError(problems)
         check_owner([r for _, r in own], owner, local.display)
-        local.old = {_key(r): _line(r, dumps(r)) for _, r in own}
+        local.old = {_key(r): _line(r, dumps(r).encode("utf-8")) for _, r in own}
     else:
-        data = path.read_bytes()
-        heads = _HEAD.decode_lines(data)  # one call for the whole file: ours, one record a line
-        texts = data.decode("utf-8").splitlines()
-        for number, (head, text) in enumerate(zip(heads, texts, strict=True), 1):
-            origin = head.origin if isinstance(head.origin, dict) else {}
-            key = tuple(_dumps(origin.get(f)) for f in _KEY_FIELDS)
+        data = local.raw = path.read_bytes()
+        try:  # one call for the whole file: ours, one record a line, an object its origin
+            heads = _HEAD.decode_lines(data)
+        except msgspec.DecodeError:  # (a ValidationError is one too)
+            heads = []
+        lines = _numbered(data)
+        if len(heads) != len(lines):  # not as the last pull wrote it after all: read it in full
+            local.raw = None
+            return read_records(root, local, path, owner)
+        for head, (number, text) in zip(heads, lines, strict=True):
+            o = head.origin
+            key = (_dumps(o.project), _dumps(o.task), _dumps(o.annotation), _dumps(o.draft))
             order = (str(head.doc_id), str(head.annotator), *key)
-            where = f"{head.doc_id} task {origin.get('task')} annotation {origin.get('annotation')}"
-            local.old[key] = Line(key, order, text, origin.get("task"), where)
+            local.old[key] = Line(key, order, text, o.task, head.doc_id, o.annotation)
             local.annotators.add(str(head.annotator))
-            if origin.get("task") in reread:
+            if o.task in reread:
                 own.append((number, annotation_from_json(json.loads(text), str(path), number)))
     for number, record in own:
         if (record.origin or {}).get("tool") == labelstudio.TOOL:
@@ -189,10 +211,19 @@ def read_records(
         local.annotators.add(record.annotator)
 
 
+class _Origin(msgspec.Struct):
+    """An origin's key fields (`_KEY_FIELDS`): only these are decoded."""
+
+    project: Any = None
+    task: Any = None
+    annotation: Any = None
+    draft: Any = None
+
+
 class _Head(msgspec.Struct):
     doc_id: Any = None
     annotator: Any = None
-    origin: Any = None
+    origin: _Origin = msgspec.field(default_factory=_Origin)
 
 
 _HEAD = msgspec.json.Decoder(_Head)
@@ -208,9 +239,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value)
 
 
-def _line(record: Annotation, text: str) -> Line:
+def _line(record: Annotation, text: bytes) -> Line:
+    origin = record.origin or {}
     return Line(
-        _key(record), _order(record), text, (record.origin or {}).get("task"), _describe(record)
+        _key(record),
+        _order(record),
+        text,
+        origin.get("task"),
+        record.doc_id,
+        origin.get("annotation"),
     )
 
 
@@ -268,7 +305,7 @@ def convert_and_write(
     if clashes:
         raise KinewsError(clashes)
     old = local.old
-    fresh = {_key(r): _line(r, dumps(r)) for r in converted}
+    fresh = {_key(r): _line(r, dumps(r).encode("utf-8")) for r in converted}
     kept = {k: line for k, line in old.items() if k not in fresh}
     if carry is None:
         carried: dict[tuple[str, ...], Line] = {}
@@ -281,11 +318,13 @@ def convert_and_write(
     gone = {k: line for k, line in kept.items() if k not in carried}
     deleted = tuple(sorted(line.describe for line in gone.values()))
     merged = [*fresh.values(), *carried.values(), *([] if prune else gone.values())]
-    content = "".join(line.text + "\n" for line in sorted(merged, key=lambda x: x.order))
+    data = b"".join(line.text + b"\n" for line in sorted(merged, key=lambda x: x.order))
     pseudonyms.save()  # before the records, so no record names a pseudonym the map lacks
     # No file for a project without records yet; otherwise only when its bytes change.
-    data = content.encode("utf-8")
-    written = path.read_bytes() != data if path.exists() else bool(merged)
+    if path.exists():
+        written = (local.raw if local.raw is not None else path.read_bytes()) != data
+    else:
+        written = bool(merged)
     if written:
         write_atomic(path, data)
     per_task: dict[str, dict[str, int]] = {}
@@ -311,7 +350,8 @@ def convert_and_write(
         elsewhere=tuple(elsewhere),
         incremental=carry is not None,
     )
-    return Outcome(report, per_task, () if prune else tuple(sorted(map(record_key, gone))))
+    gone_keys = () if prune else tuple(sorted(map(record_key, gone)))
+    return Outcome(report, per_task, gone_keys, data)
 
 
 def record_key(key: tuple[str, ...]) -> str:

@@ -10,13 +10,19 @@ clock), those holding a draft, and those that held one last time; every other ta
 stay as they are in the file, and what the last pull reported about them (skipped items, records
 whose annotation was deleted on the server) is reported again from here, so an incremental pull
 reports and writes exactly what a full one would.
+
+The state also remembers each file it hashed (records file, corpus, scheme, pseudonym map, other
+records files) by size, modification time (ns) and inode: a file whose three are unchanged is
+taken to hold the bytes hashed then and is not read again (28 MB of records and 29 MB of corpus
+at 10,000 tasks). Every write of kinews replaces the file (a new inode), and so do most editors;
+an edit in place changes the modification time.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +32,16 @@ from kinews.files import write_atomic
 
 STATE_DIR = Path(".kinews-local") / "ls-pull"
 FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A file as it was hashed: it is taken to be unchanged while these three are."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class PullState:
     draft_tasks: tuple[int, ...]  # tasks that held a draft
     skipped: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # task -> reason -> n
     gone: tuple[str, ...] = ()  # records of the file whose annotation is gone from the server
+    files: Mapping[str, Seen] = field(default_factory=dict)  # path -> the file as hashed
     format: int = FORMAT
 
 
@@ -73,6 +90,10 @@ def load_state(root: Path, records_file: str) -> PullState | None:
                 for t, reasons in raw["skipped"].items()
             },
             gone=tuple(str(g) for g in raw["gone"]),
+            files={
+                str(p): Seen(int(f["size"]), int(f["mtime_ns"]), int(f["inode"]), str(f["sha256"]))
+                for p, f in raw.get("files", {}).items()
+            },
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # a cache: anything unreadable means a full pull
@@ -97,16 +118,39 @@ def digest(parts: Iterable[Any]) -> str:
     return hasher.hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    """The sha256 of a file's bytes ("" when there is none), hashed once per version of it."""
-    try:
+class FileHashes:
+    """The sha256 of files' bytes, hashed once per version of a file; `known` (what the last
+    pull saw) is trusted for a file whose size, modification time and inode are unchanged."""
+
+    def __init__(self, known: Mapping[str, Seen] | None = None):
+        self._known = dict(known or {})
+        self.seen: dict[str, Seen] = {}  # what this pull used: for the next one
+
+    def digest(self, path: Path) -> str:
+        """The file's sha256, "" when there is none."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return ""
+        key = str(path)
+        for seen in (self.seen.get(key), self._known.get(key)):
+            if seen is not None and _same(seen, stat):
+                self.seen[key] = seen
+                return seen.sha256
+        with open(path, "rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        if _same(Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, sha), path.stat()):
+            self.seen[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, sha)
+        return sha  # (changed while it was read: not remembered, hashed again next time)
+
+    def written(self, path: Path, data: bytes) -> str:
+        """The sha256 of `data`, just written to `path` (not read back)."""
+        sha = hashlib.sha256(data).hexdigest()
         stat = path.stat()
-    except FileNotFoundError:
-        return ""
-    return _digest(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stat.st_size == len(data):  # (the root is locked: nothing else writes it meanwhile)
+            self.seen[str(path)] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, sha)
+        return sha
 
 
-@functools.lru_cache(maxsize=64)
-def _digest(path: str, mtime_ns: int, size: int, inode: int) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def _same(seen: Seen, stat: os.stat_result) -> bool:
+    return (seen.size, seen.mtime_ns, seen.inode) == (stat.st_size, stat.st_mtime_ns, stat.st_ino)

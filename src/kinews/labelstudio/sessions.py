@@ -20,6 +20,7 @@ from typing import Any
 from kinews.errors import KinewsError, Problem
 from kinews.files import check_output_file
 from kinews.labelstudio import export as labelstudio
+from kinews.labelstudio.corpus import corpus_texts
 from kinews.labelstudio.export_file import read_export
 from kinews.labelstudio.gazetteer import build_gazetteer, match_gazetteer
 from kinews.labelstudio.merge import (
@@ -31,9 +32,9 @@ from kinews.labelstudio.merge import (
 )
 from kinews.labelstudio.provenance import Source, server_id
 from kinews.labelstudio.pullstate import (
+    FileHashes,
     PullState,
     digest,
-    file_digest,
     forget_state,
     load_state,
     save_state,
@@ -52,6 +53,7 @@ from kinews.labelstudio.server import (
     server_call,
     server_clock,
     task_ids,
+    together,
     user_emails,
 )
 from kinews.labelstudio.taskindex import index_tasks, indexed_tasks, save_index, text_sha256
@@ -124,10 +126,19 @@ def push(
     Raises KinewsError when a label still used by annotations would be removed, or on a
     server error.
     """
-    docs = [d.doc for d in load_documents(root)]
+    # With nothing to send, ids and text hashes are all a push compares: the corpus is parsed in
+    # full (every line checked) only when there is something to send, or predictions to make.
+    texts = None if predictions else corpus_texts(root)
+    docs = [d.doc for d in load_documents(root)] if texts is None else None
     project, created, config_updated, by_doc = open_project(
         client, root, title, full=predictions, progress=progress
     )
+    if texts is None:
+        texts = [(d.id, _sha(d.text)) for d in docs or ()]
+    new_ids = {i for i, _ in texts if i not in by_doc}
+    changed_ids = {i for i, sha in texts if i in by_doc and _text_sha256(by_doc[i]) != sha}
+    if docs is None:
+        docs = [d.doc for d in load_documents(root)] if new_ids or changed_ids else []
     gazetteer = build_gazetteer(r.ann for r in load_annotations(root)) if predictions else None
 
     def predict(doc: Document) -> list[dict[str, Any]]:
@@ -136,8 +147,8 @@ def push(
         spans = match_gazetteer(doc.text, gazetteer)
         return [labelstudio.prediction(spans, gazetteer.version)] if spans else []
 
-    new = [d for d in docs if d.id not in by_doc]
-    changed = [d for d in docs if d.id in by_doc and _text_sha256(by_doc[d.id]) != _sha(d.text)]
+    new = [d for d in docs if d.id in new_ids]
+    changed = [d for d in docs if d.id in changed_ids]
     updated: list[str] = []
     annotated_before: list[str] = []
     if update_changed and changed:
@@ -181,7 +192,7 @@ def push(
         tuple(d.id for d in changed),
         tuple(updated),
         tuple(annotated_before),
-        len(docs) - len(new) - len(changed),
+        len(texts) - len(new) - len(changed),
         count,
         gazetteer.version if gazetteer else None,
     )
@@ -295,11 +306,13 @@ def pull(
     span that does not fit, or (`ls-file-foreign`) when the file holds records of another
     project or server.
     """
-    project = find_project(client, title)
+    project, emails, (version, began) = together(
+        lambda: find_project(client, title),
+        lambda: user_emails(client),
+        lambda: server_clock(client),
+    )
     if project is None:
         raise KinewsError.single("ls-project-missing", f"no project titled {title!r}")
-    emails = user_emails(client)
-    version, began = server_clock(client)
     options = labelstudio.Options(drafts=drafts)
     url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
     origin = {"version": version, "server": url, "project": project.id}
@@ -309,12 +322,16 @@ def pull(
     with root_lock(root, "ls pull"):
         display = _display(root, path)
         state = None if full else load_state(root, display)
-        if state is not None and not _state_fits(state, url, project.id, version, path):
+        hashes = FileHashes(state.files if state is not None else None)
+        if state is not None and not _state_fits(state, url, project.id, version, path, hashes):
             state = None
-        if state is not None and state.inputs != _inputs(root, display, drafts):
+        if state is not None and state.inputs != _inputs(root, display, drafts, hashes):
             state = None
-        local = read_corpus(root, path, lazily=state is not None)
-        read = _changed(client, project.id, state) if state is not None else None
+        # The server looks for the changed tasks while the scheme and corpus are read.
+        local, read = together(
+            lambda: read_corpus(root, path, lazily=state is not None),
+            lambda: _changed(client, project.id, state) if state is not None else None,
+        )
         if state is None or read is None:
             ids, carry = None, None
         else:
@@ -346,6 +363,10 @@ def pull(
         # The tasks (and their predictions) known so far: an incremental pull adds the new ones.
         base = state if carry is not None and state is not None else None
         new = [t for t in exported if base is None or t.id > base.last_task]
+        if outcome.report.written:
+            file_sha256 = hashes.written(path, outcome.content)
+        else:
+            file_sha256 = hashes.digest(path)
         save_state(
             root,
             local.display,
@@ -353,8 +374,8 @@ def pull(
                 server=url,
                 project=project.id,
                 version=version,
-                file_sha256=file_digest(path),
-                inputs=_inputs(root, display, drafts),
+                file_sha256=file_sha256,
+                inputs=_inputs(root, display, drafts, hashes),
                 since=began,
                 tasks=(base.tasks if base else 0) + len(new),
                 last_task=max([t.id for t in new] + [base.last_task if base else 0]),
@@ -363,24 +384,27 @@ def pull(
                 draft_tasks=tuple(t.id for t in exported if t.drafts),
                 skipped=outcome.skipped,
                 gone=outcome.gone,
+                files=hashes.seen,
             ),
         )
     return outcome.report
 
 
-def _state_fits(state: PullState, url: str, project: int, version: str | None, path: Path) -> bool:
+def _state_fits(
+    state: PullState, url: str, project: int, version: str | None, path: Path, hashes: FileHashes
+) -> bool:
     same_source = (state.server, state.project, state.version) == (url, project, version)
-    return same_source and state.file_sha256 == file_digest(path)
+    return same_source and state.file_sha256 == hashes.digest(path)
 
 
-def _inputs(root: Path, display: str, drafts: bool) -> str:
+def _inputs(root: Path, display: str, drafts: bool, hashes: FileHashes) -> str:
     """What the records depend on besides the server: corpus, scheme, pseudonyms, the root's
     other records files (an annotation in one of them is not pulled again), the options."""
     others = [
-        (p.name, file_digest(p)) for p in annotation_files(root) if _display(root, p) != display
+        (p.name, hashes.digest(p)) for p in annotation_files(root) if _display(root, p) != display
     ]
     files = [DOCUMENTS_FILE, SCHEME_FILE, PSEUDONYMS_FILE]
-    return digest([drafts, [file_digest(root / f) for f in files], others])
+    return digest([drafts, [hashes.digest(root / f) for f in files], others])
 
 
 def _display(root: Path, path: Path) -> str:
@@ -393,9 +417,13 @@ def _display(root: Path, path: Path) -> str:
 def _changed(client: Connection, project_id: int, state: PullState) -> set[int] | None:
     """The tasks an incremental pull reads, or None when only a full pull can tell: a task of
     the last pull is gone, or predictions came or went (counted in the report, not pulled)."""
-    if count_tasks(client, project_id, state.last_task) != (state.tasks, state.predictions):
+    counted, changed = together(
+        lambda: count_tasks(client, project_id, state.last_task),
+        lambda: task_ids(client, project_id, changed_since(state.since)),
+    )
+    if counted != (state.tasks, state.predictions):
         return None
-    read = set(task_ids(client, project_id, changed_since(state.since))) | set(state.draft_tasks)
+    read = set(changed) | set(state.draft_tasks)
     return read if len(read) <= MAX_IDS else None
 
 

@@ -28,6 +28,7 @@ from kinews.labelstudio.server import (
     server_clock,
     task_data,
     task_ids,
+    together,
     touched_since,
 )
 
@@ -109,13 +110,17 @@ def indexed_tasks(
     _, since = server_clock(client)
     index = load_index(root, server, project_id)
     fresh: TaskIndex | None = None
-    if index is not None and count_tasks(client, project_id, index.last_task)[0] == len(index):
-        changed = task_ids(client, project_id, touched_since(index.since, index.last_task))
-        if len(changed) <= MAX_IDS:
-            exported = export_tasks(client, project_id, changed)
-            seen = ({"id": t.id, "data": t.data} for t in exported)
-            update = index_tasks(server, project_id, since, seen)
-            fresh = TaskIndex(server, project_id, since, {**index.tasks, **update.tasks})
+    counted, changed = (0, 0), []
+    if index is not None:  # (the clock first: a change after it is seen by the next push)
+        counted, changed = together(
+            lambda: count_tasks(client, project_id, index.last_task),
+            lambda: task_ids(client, project_id, touched_since(index.since, index.last_task)),
+        )
+    if index is not None and counted[0] == len(index) and len(changed) <= MAX_IDS:
+        exported = export_tasks(client, project_id, changed)
+        seen = ({"id": t.id, "data": t.data} for t in exported)
+        update = index_tasks(server, project_id, since, seen)
+        fresh = TaskIndex(server, project_id, since, {**index.tasks, **update.tasks})
     if fresh is None:
         fresh = index_tasks(server, project_id, since, task_data(client, project_id, progress))
     save_index(root, fresh)
