@@ -30,7 +30,6 @@ from kinews.labelstudio.export import (
     code_points_to_utf16,
     config_labels,
     document_task,
-    is_timestamp,
     label_config,
     same_config,
     utf16_to_code_points,
@@ -40,7 +39,6 @@ from kinews.labelstudio.sessions import import_export
 from kinews.records import Annotation, Document, Span
 from kinews.root import PSEUDONYMS_FILE
 from kinews.scheme import Label, Scheme, load_scheme
-from kinews.validate.rules import is_timestamp as validators_is_timestamp
 
 EXPORTS = SHARED / "data" / "labelstudio"
 # The exports of the Label Studio frontend carry no timestamps; the importer wants one given.
@@ -633,13 +631,6 @@ def test_serve_refuses_to_start_without_account_and_token(tmp_path):
     )
     assert result.returncode == 2
     assert "set LABEL_STUDIO_USERNAME in the environment" in result.stderr
-
-
-@given(st.one_of(st.text(max_size=40), st.datetimes().map(lambda d: d.isoformat()), st.none()))
-def test_a_pull_checks_timestamps_as_the_validator_does(value):
-    # export.is_timestamp is a copy of the validator's rule, so that a pull does not import the
-    # validator (numpy, pyarrow): they must never disagree.
-    assert is_timestamp(value) == validators_is_timestamp(value)
 
 
 def test_a_pull_does_not_import_the_validator():

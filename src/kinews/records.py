@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,18 @@ from kinews.errors import KinewsError, Problem, only_errors, render_span
 from kinews.files import write_atomic
 
 STATUSES = ("submitted", "gold")
+
+
+def is_timestamp(value: object) -> bool:
+    """Whether a record's `created_at` / `updated_at` is a timestamp (ISO 8601, as Python reads
+    it): the validator's `timestamp-invalid` rule, and what `ls pull` and `import` accept."""
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 Presence = Literal["required", "nullable", "optional"]

@@ -21,11 +21,10 @@ import json
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal, TypeGuard
 
 from kinews.errors import KinewsError, Problem, render_span
-from kinews.records import Annotation, Document, Span
+from kinews.records import Annotation, Document, Span, is_timestamp
 from kinews.scheme import Scheme
 
 TOOL = "label-studio"
@@ -373,18 +372,6 @@ def _spans(
             continue
         spans.append(Span(start, end, label, actual))
     return spans, other
-
-
-def is_timestamp(value: object) -> bool:
-    """The validator's `timestamp-invalid` rule (kinews.validate.rules.is_timestamp, a test keeps
-    them alike), here so that a pull does not import the validator (numpy, pyarrow)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_int(value: object) -> TypeGuard[int]:

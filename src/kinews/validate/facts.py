@@ -20,10 +20,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinews.records import SPAN_FIELDS
+from kinews.records import SPAN_FIELDS, is_timestamp
 from kinews.scheme import Scheme
 from kinews.validate.arrow import memory_pool
-from kinews.validate.rules import CONTROL, is_timestamp
+from kinews.validate.rules import CONTROL
 
 # A character that can continue a word: letters, digits and combining marks.
 WORD_CHAR = r"[\p{L}\p{N}\p{M}]"

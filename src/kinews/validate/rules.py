@@ -11,11 +11,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from kinews.errors import Problem, Severity
-from kinews.records import STATUSES, Document, read_document, to_json
+from kinews.records import STATUSES, Document, is_timestamp, read_document, to_json
 
 Row = dict[str, Any]
 
@@ -26,16 +25,6 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 # Control characters other than \t and \n (\r is reported as not normalised).
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-
-
-def is_timestamp(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
