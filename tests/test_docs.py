@@ -26,8 +26,8 @@ TABLE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z, ]+) \|", re.MULTILINE)
 
 
 def codes_raised_in_source() -> set[str]:
-    """Kebab-case constants passed to Problem, KinewsError.single, Rule, _Fields.problem or the
-    readers of YAML declarations."""
+    """Kebab-case constants passed to Problem, KinewsError.single, Rule, _Fields.problem, the
+    readers of YAML declarations or a release folder's comparison of digests (mismatched)."""
     found = set()
     for path in (REPO / "src" / "kinews").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
@@ -41,6 +41,7 @@ def codes_raised_in_source() -> set[str]:
                 "problem",
                 "load_declaration",
                 "read_declaration",
+                "mismatched",
             }:
                 found |= {
                     arg.value

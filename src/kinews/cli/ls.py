@@ -66,7 +66,8 @@ def ls_push(
 
     With --review, instead put the documents with open worklist items up for review.
     """
-    from kinews.labelstudio.sessions import connect, push
+    from kinews.labelstudio.push import push
+    from kinews.labelstudio.sessions import connect
 
     if review:
         if predictions or update_changed:
