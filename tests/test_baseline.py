@@ -7,12 +7,14 @@ the release folder, as a researcher would.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import ingest_rows, write_records
 from kinews.release.baseline import run_baseline, table
+from kinews.release.baseline_cache import FOLDER, baseline_key, report_from_json
 from kinews.release.card import NO_BASELINE
 from kinews.release.splits import assign_split
 
@@ -139,3 +141,56 @@ def test_a_release_without_a_test_split_says_the_baseline_was_not_measured(
     release = make_release(empty_root, tmp_path, kinews, same_sentences(3, "train"))
     card = (release / "README.md").read_text("utf-8")
     assert NO_BASELINE in card.split("## Baseline\n", 1)[1].split("\n## ", 1)[0]
+
+
+def build_next(root: Path, tmp_path: Path, kinews, version: str) -> Path:
+    out = tmp_path / "dist"
+    built = kinews("build", "--version", version, "--root", root, "--out", out)
+    assert built.exit_code == 0, built.output
+    return out / f"kinews-{version}"
+
+
+def cached_entry(root: Path) -> tuple[str, dict]:
+    """The one baseline cache entry under `root`: its key and what it holds."""
+    [path] = (root / FOLDER).glob("*.json")
+    return path.stem, json.loads(path.read_bytes().partition(b"\n")[2])
+
+
+def test_the_figures_are_kept_by_the_sentences_they_come_from(empty_root, tmp_path, kinews):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    release = make_release(empty_root, tmp_path, kinews, docs)
+    key, entry = cached_entry(empty_root)
+    assert key == entry["key"] == baseline_key(release)
+    assert report_from_json(entry["report"]) == run_baseline(release)
+
+
+def test_a_version_with_the_same_sentences_writes_the_same_card_with_or_without_the_cache(
+    empty_root, tmp_path, kinews
+):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    first = make_release(empty_root, tmp_path, kinews, docs)
+    uncached = tmp_path / "uncached"
+    shutil.copytree(empty_root, uncached)
+    shutil.rmtree(uncached / ".kinews-cache")
+    with_cache = build_next(empty_root, tmp_path / "a", kinews, "0.2.0")
+    without = build_next(uncached, tmp_path / "b", kinews, "0.2.0")
+    # The sentences did not change, so neither did the key: the figures came from the cache.
+    assert baseline_key(with_cache) == baseline_key(first) == cached_entry(empty_root)[0]
+    assert (with_cache / "README.md").read_bytes() == (without / "README.md").read_bytes()
+    assert cached_entry(uncached) == cached_entry(empty_root)
+
+
+def test_a_damaged_cache_entry_is_computed_again_and_rewritten(empty_root, tmp_path, kinews):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    make_release(empty_root, tmp_path, kinews, docs)
+    key, _ = cached_entry(empty_root)
+    path = empty_root / FOLDER / f"{key}.json"
+    original = path.read_bytes()
+    # Edited figures whose checksum line no longer matches: never trusted.
+    damaged = original.replace(b'"f1": 1.0', b'"f1": 0.5')
+    assert damaged != original
+    path.write_bytes(damaged)
+    release = build_next(empty_root, tmp_path, kinews, "0.2.0")
+    section = (release / "README.md").read_text("utf-8").split("## Baseline\n", 1)[1]
+    assert "\n".join(table(run_baseline(release))) in section
+    assert path.read_bytes() == original

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import itertools
@@ -18,7 +19,9 @@ from kinews.ingest import normalise
 from kinews.records import Span
 from kinews.tokens import (
     Sentence,
+    bio_of_cut,
     bio_to_spans,
+    cut_text,
     propose,
     spans_to_bio,
     split_sentences,
@@ -117,6 +120,38 @@ def test_overlapping_layers_of_several_annotators_each_survive_over_shared_token
     assert_exact_tokens(text, sentences)
     for layer in layers:
         assert round_trip(sentences, layer, text) == sorted(layer)
+
+
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_and_spans(layers=3), st.data())
+def test_the_build_s_offsets_and_tags_are_those_of_sentences_and_spans_to_bio(case, data):
+    text, layers = case
+    spans = [span for layer in layers for span in layer]
+    proposals = propose(text)
+    cut = cut_text(text, spans, proposals)
+    # The rule: a token belongs to the sentence of the last break at or before it that lies
+    # inside no span.
+    kept = [b for b in proposals.breaks if not any(s.start < b < s.end for s in spans)]
+    keys = [bisect.bisect_right(kept, start) for start in cut.starts]
+    runs = [list(group) for _, group in itertools.groupby(range(len(keys)), keys.__getitem__)]
+    assert cut.sentences == [(run[0], run[-1] + 1) for run in runs]
+    sentences = split_sentences(text, spans, proposals)
+    assert [(t.start, t.end) for s in sentences for t in s.tokens] == list(
+        zip(cut.starts, cut.ends, strict=True)
+    )
+    # Each layer's tags over all sentences are spans_to_bio's, sentence by sentence.
+    for layer in layers:
+        expected = [tag for sentence in sentences for tag in spans_to_bio(sentence, layer)]
+        assert bio_of_cut(cut, layer) == expected
+    # Overlapping spans of several layers, or any span at all: bio_of_cut declines (None) what
+    # spans_to_bio would refuse, and agrees with it on the rest.
+    anything = data.draw(st.lists(st.sampled_from(spans), max_size=4)) if spans else []
+    try:
+        expected = [tag for sentence in sentences for tag in spans_to_bio(sentence, anything)]
+    except KinewsError:
+        assert bio_of_cut(cut, anything) is None
+    else:
+        assert bio_of_cut(cut, anything) in (None, expected)
 
 
 def test_the_seed_gold_survives_bio_and_keeps_german_sentences_whole():

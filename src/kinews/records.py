@@ -334,19 +334,26 @@ def _annotation_fields(
         sf = _Fields(raw, file, line, f.doc_id)
         got = {x.name: sf.get(x.name, x.type) for x in SPAN.fields}
         text = got["text"]
-        # Show the span as written, even when a field has the wrong type.
-        shown = (
-            f"{json.dumps(raw.get('start'))}-{json.dumps(raw.get('end'))}"
-            f"[{raw.get('label')}]" + (f' "{text}"' if text is not None else "")
-        )
         failed = bool(sf.problems)
         sf.unknown(SPAN_FIELDS)
-        f.problems.extend(
-            Problem(
-                p.file, p.line, p.doc_id, shown, p.code, f"spans[{index}]: {p.message}", p.severity
+        if sf.problems:  # only then: a build reads millions of good spans
+            # Show the span as written, even when a field has the wrong type.
+            shown = (
+                f"{json.dumps(raw.get('start'))}-{json.dumps(raw.get('end'))}"
+                f"[{raw.get('label')}]" + (f' "{text}"' if text is not None else "")
             )
-            for p in sf.problems
-        )
+            f.problems.extend(
+                Problem(
+                    p.file,
+                    p.line,
+                    p.doc_id,
+                    shown,
+                    p.code,
+                    f"spans[{index}]: {p.message}",
+                    p.severity,
+                )
+                for p in sf.problems
+            )
         if not failed:
             spans.append(Span(**got))
     failed = bool(only_errors(f.problems))

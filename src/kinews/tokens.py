@@ -112,6 +112,37 @@ def _skip_emoji_free(split_emojis):
     return split
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A text's tokens and sentences as plain offsets: what `split_sentences` returns, without a
+    `Token` per token (a build cuts millions of them and needs only their offsets)."""
+
+    starts: list[int]  # each token's start, in text order
+    ends: list[int]
+    sentences: list[tuple[int, int]]  # (first token, one past the last token) of each sentence
+
+
+def cut_text(text: str, spans: Sequence[Span] = (), proposals: Proposals | None = None) -> Cut:
+    """`split_sentences` as offsets: the same tokens and sentences, in the same order."""
+    if proposals is None:
+        proposals = propose(text)
+    edges = {edge for span in spans for edge in (span.start, span.end)}
+    starts, ends = _cut_offsets(text, edges.union(proposals.cuts))
+    kept_breaks = [b for b in proposals.breaks if not any(s.start < b < s.end for s in spans)]
+    # Tokens are in text order, so each sentence is a run of them: a new one begins at the first
+    # token at or after each kept break (breaks no token reaches give no sentence).
+    sentences: list[tuple[int, int]] = []
+    first = 0
+    for b in sorted(kept_breaks):
+        index = bisect.bisect_left(starts, b, first)
+        if index > first:
+            sentences.append((first, index))
+            first = index
+    if first < len(starts):
+        sentences.append((first, len(starts)))
+    return Cut(starts, ends, sentences)
+
+
 def split_sentences(
     text: str, spans: Sequence[Span] = (), proposals: Proposals | None = None
 ) -> list[Sentence]:
@@ -121,18 +152,34 @@ def split_sentences(
     and sentences are merged across every span. Offsets index `text` (code points).
     `proposals`: SoMaJo's proposals for this text, when already known (`propose(text)`).
     """
-    if proposals is None:
-        proposals = propose(text)
-    breaks = proposals.breaks
-    edges = {edge for span in spans for edge in (span.start, span.end)}
-    tokens = _cut_tokens(text, edges.union(proposals.cuts))
-    kept_breaks = sorted(b for b in breaks if not any(s.start < b < s.end for s in spans))
-    groups: dict[int, list[Token]] = {}
-    for token in tokens:
-        groups.setdefault(bisect.bisect_right(kept_breaks, token.start), []).append(token)
+    cut = cut_text(text, spans, proposals)
+    tokens = [Token(s, e, text[s:e]) for s, e in zip(cut.starts, cut.ends, strict=True)]
     return [
-        Sentence(group[0].start, group[-1].end, tuple(group)) for _, group in sorted(groups.items())
+        Sentence(tokens[first].start, tokens[last - 1].end, tuple(tokens[first:last]))
+        for first, last in cut.sentences
     ]
+
+
+def bio_of_cut(cut: Cut, spans: Sequence[Span]) -> list[str] | None:
+    """BIO tags of every token of `cut` (all sentences in a row) for flat spans that lie on its
+    token boundaries, each inside one sentence; None for anything else, which `spans_to_bio`
+    then refuses with its located error (so both agree on every input they both accept)."""
+    tags = ["O"] * len(cut.starts)
+    first_of = {start: index for index, start in enumerate(cut.starts)}
+    last_of = {end: index for index, end in enumerate(cut.ends)}
+    sentence_of = [0] * len(cut.starts)
+    for number, (begin, stop) in enumerate(cut.sentences):
+        sentence_of[begin:stop] = [number] * (stop - begin)
+    reached = -1  # the last token tagged so far: spans are sorted, so an overlap starts before it
+    for span in sorted(spans):
+        first, last = first_of.get(span.start), last_of.get(span.end)
+        if first is None or last is None or last < first or first <= reached:
+            return None
+        if sentence_of[first] != sentence_of[last]:
+            return None
+        tags[first : last + 1] = [f"B-{span.label}"] + [f"I-{span.label}"] * (last - first)
+        reached = last
+    return tags
 
 
 def propose(text: str, tokenizer=None, model: str = DEFAULT_MODEL) -> Proposals:
@@ -163,19 +210,22 @@ def propose_each(texts: Sequence[str], model: str = DEFAULT_MODEL) -> list[Propo
     return [propose(text, model=model) for text in texts]
 
 
-def _cut_tokens(text: str, cuts: Iterable[int]) -> list[Token]:
-    """Cut every whitespace-free run of `text` at the given positions."""
+def _cut_offsets(text: str, cuts: Iterable[int]) -> tuple[list[int], list[int]]:
+    """Starts and ends of every whitespace-free run of `text` cut at the given positions."""
     ordered = sorted(cuts)
-    tokens: list[Token] = []
+    starts: list[int] = []
+    ends: list[int] = []
     # `\s` of a str pattern is exactly str.isspace (both are Py_UNICODE_ISSPACE).
     for run in _RUN.finditer(text):
         position, run_end = run.span()
         inner = ordered[
             bisect.bisect_right(ordered, position) : bisect.bisect_left(ordered, run_end)
         ]
-        for start, end in zip([position, *inner], [*inner, run_end], strict=True):
-            tokens.append(Token(start, end, text[start:end]))
-    return tokens
+        starts.append(position)
+        starts += inner
+        ends += inner
+        ends.append(run_end)
+    return starts, ends
 
 
 def spans_to_bio(sentence: Sentence, spans: Sequence[Span]) -> list[str]:

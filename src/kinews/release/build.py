@@ -185,7 +185,8 @@ def build(
     A new version is recorded in the root; a recorded one must be reproduced exactly. `date`
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
     Texts not in the root's token cache (`cache`) are tokenized on `executor` when given, else
-    by `workers` processes (default: one per core); the files do not depend on either. A
+    by `workers` processes (default: one per core); the files do not depend on either. The
+    baseline's figures also come from the root's cache when its sentences are unchanged. A
     config's split larger than `max_shard_size` bytes (in Arrow memory) is written as several
     shards; a rebuild of a recorded version needs the size it was recorded with. `progress`
     hears how many new texts are tokenized so far, of how many.
@@ -302,6 +303,7 @@ def build(
             changelog=changelog,
             unannotated=len(docs) - len(released),
             open_items=_open_items(root, released),
+            cache=root if cache else None,
         )
         current = ReleaseRecord(
             version, release_date, current.tokenizer, current.tools, files, entries

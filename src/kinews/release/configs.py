@@ -20,7 +20,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from kinews.records import Annotation, Document, Span
 from kinews.scheme import Scheme
-from kinews.tokens import Proposals, spans_to_bio, split_sentences
+from kinews.tokens import Proposals, bio_of_cut, cut_text, spans_to_bio, split_sentences
 
 CONFIGS = ("documents", "sentences", "annotations")
 METADATA_COLUMNS = (
@@ -176,20 +176,27 @@ def sentence_rows(
     this text, when already known. Raises KinewsError when a span cannot be represented exactly
     (see `kinews.tokens.spans_to_bio`).
     """
-    sentences = split_sentences(doc.text, [s for layer in layers for s in layer.spans], proposals)
+    text = doc.text
+    edges = [s for layer in layers for s in layer.spans]
+    cut = cut_text(text, edges, proposals)
+    tags = bio_of_cut(cut, released.spans)
+    if tags is None:  # an unusual span: spans_to_bio decides, sentence by sentence, or refuses it
+        sentences = split_sentences(text, edges, proposals)
+        tags = [tag for sentence in sentences for tag in spans_to_bio(sentence, released.spans)]
     tag_ids = {name: index for index, name in enumerate(scheme.bio_names)}
+    starts, ends = cut.starts, cut.ends
     rows = []
-    for number, sentence in enumerate(sentences):
-        tags = spans_to_bio(sentence, released.spans)
+    for number, (first, last) in enumerate(cut.sentences):
+        offsets = list(zip(starts[first:last], ends[first:last], strict=True))
         rows.append(
             {
                 "id": f"{doc.id}#{number:04d}",
                 "doc_id": doc.id,
-                "start": sentence.start,
-                "end": sentence.end,
-                "tokens": [t.text for t in sentence.tokens],
-                "token_offsets": [{"start": t.start, "end": t.end} for t in sentence.tokens],
-                "ner_tags": [tag_ids[tag] for tag in tags],
+                "start": starts[first],
+                "end": ends[last - 1],
+                "tokens": [text[s:e] for s, e in offsets],
+                "token_offsets": [{"start": s, "end": e} for s, e in offsets],
+                "ner_tags": [tag_ids[tag] for tag in tags[first:last]],
             }
         )
     return rows

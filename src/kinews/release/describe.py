@@ -23,7 +23,8 @@ from datasets import Features
 from kinews.adjudication.agreement import measure
 from kinews.dataset import Dataset, guidelines_version
 from kinews.records import Annotation, Document
-from kinews.release.baseline import markdown_section, run_baseline
+from kinews.release.baseline import markdown_section
+from kinews.release.baseline_cache import cached_baseline
 from kinews.release.card import agreement_paragraph, render_card
 from kinews.release.card_facts import CardFacts, ChangelogEntry, SourceRow, card_license
 from kinews.release.chart import render_label_chart
@@ -66,10 +67,12 @@ def describe(
     changelog: Sequence[ChangelogEntry],
     unannotated: int,
     open_items: dict[str, int],
+    cache: Path | None = None,
 ) -> dict[str, str]:
     """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256.
 
     `proposals`: the build's SoMaJo proposals by document id, which agreement reuses.
+    `cache`: the dataset root whose baseline cache may hold the baseline's figures (None: none).
     """
     label_counts = {
         split: Counter(
@@ -113,7 +116,7 @@ def describe(
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     if rows["sentences"]["train"] and rows["sentences"]["test"]:
         reproduce = f"kinews baseline dist/{folder_name(dataset.name, version)}"
-        section = "\n".join(markdown_section(run_baseline(staging), reproduce))
+        section = "\n".join(markdown_section(cached_baseline(staging, cache), reproduce))
         facts = replace(facts, baseline=section)
         (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     # Each file is hashed once: the data, chart, guidelines and card for croissant.json, then
