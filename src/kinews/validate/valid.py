@@ -7,6 +7,7 @@ files again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +38,20 @@ def load_valid(root: Path, refuses: Callable[[Problem], bool] = is_error) -> Che
     Raises KinewsError listing every problem that `refuses` the load (by default: every error),
     or `scheme-missing` / `scheme-invalid` when there is no usable scheme.
     """
-    scheme, problems = check(root)
-    refused = [p for p in problems if refuses(p)]
-    if refused:
-        raise KinewsError(refused)
-    return Checked(scheme, scan_documents(root)[0], scan_annotations(root)[0], problems)
+    # The records as Python objects are read beside the check: the validator's work is mostly
+    # pyarrow's and polars' (without the GIL), the reading here all Python's.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        reading = reader.submit(_records, root)
+        try:
+            scheme, problems = check(root)
+        finally:
+            reading.cancel()
+        refused = [p for p in problems if refuses(p)]
+        if refused:
+            raise KinewsError(refused)
+        documents, annotations = reading.result()
+    return Checked(scheme, documents, annotations, problems)
+
+
+def _records(root: Path) -> tuple[list[LocatedDocument], list[LocatedAnnotation]]:
+    return scan_documents(root)[0], scan_annotations(root)[0]
