@@ -1,9 +1,10 @@
 """Specification of the validator's batches: a corpus checked in parts has the problems it has
 when checked whole.
 
-A corpus of more than `BATCH_BYTES` of input is cut by document id into batches checked one
+A corpus of more than `WHOLE_BYTES` of input is cut by document id into batches checked one
 after another (kinews.validate.batches), so memory follows the batch, not the corpus. Here the
-batch size is made tiny so that the small case roots are cut into several batches.
+batch size is made tiny (and no corpus checked at once) so that the small case roots are cut
+into several batches.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def test_each_case_has_the_same_problems_in_batches_as_whole(code, tmp_path):
     size = input_bytes(root)
     for batches in (2, 5):
         batch_bytes = max(1, size // batches)
-        assert batch_count(root, batch_bytes) > 1
-        assert validate(root, batch_bytes=batch_bytes) == whole
+        assert batch_count(root, batch_bytes, whole_bytes=0) > 1
+        assert validate(root, batch_bytes=batch_bytes, whole_bytes=0) == whole
 
 
 def corpus(root, count: int) -> None:
@@ -84,7 +85,7 @@ def test_a_text_repeated_in_another_batch_is_found_and_named_by_its_first_docume
     assert all("d000" in p.message for p in duplicates)
     assert any(p.code == "span-text-mismatch" for p in whole)
     for batches in (2, 5, 13):
-        assert validate(root, batch_bytes=input_bytes(root) // batches) == whole
+        assert validate(root, batch_bytes=input_bytes(root) // batches, whole_bytes=0) == whole
 
 
 def test_a_corpus_the_fast_reader_takes_is_checked_in_batches_and_others_whole(tmp_path):
@@ -97,7 +98,9 @@ def test_a_corpus_the_fast_reader_takes_is_checked_in_batches_and_others_whole(t
         with (root / "annotations" / "more.jsonl").open("a") as handle:
             handle.write("{not json}\n")
         assert in_batches(root, scheme, 3, lanes) is None
-    [broken] = [p for p in validate(root, batch_bytes=100) if p.code == "line-not-json"]
+    [broken] = [
+        p for p in validate(root, batch_bytes=100, whole_bytes=0) if p.code == "line-not-json"
+    ]
     assert (broken.file, broken.line) == ("annotations/more.jsonl", 11)
 
 
@@ -115,7 +118,7 @@ def test_ids_are_read_whatever_the_order_of_the_keys(tmp_path):
     with ThreadPoolExecutor(2) as lanes:
         found = in_batches(root, scheme, 4, lanes)
     assert found is not None
-    assert validate(root, batch_bytes=input_bytes(root) // 4) == validate(root)
+    assert validate(root, batch_bytes=input_bytes(root) // 4, whole_bytes=0) == validate(root)
 
 
 def test_a_record_naming_its_document_twice_is_checked_whole(tmp_path):
@@ -129,4 +132,4 @@ def test_a_record_naming_its_document_twice_is_checked_whole(tmp_path):
     scheme = load_scheme(root)
     with ThreadPoolExecutor(2) as lanes:
         assert all(in_batches(root, scheme, n, lanes) is None for n in (2, 3, 5))
-    assert validate(root, batch_bytes=input_bytes(root) // 3) == validate(root)
+    assert validate(root, batch_bytes=input_bytes(root) // 3, whole_bytes=0) == validate(root)

@@ -2,7 +2,8 @@
 
 Every check but two looks at one document and the records that point at it (its id's first
 line, its records' keys, its spans' text). So the lines of the corpus and of every annotation
-file are sorted by a hash of their document's id into batches of about `BATCH_BYTES` of input,
+file are sorted by a hash of their document's id into batches of about `BATCH_BYTES` of input
+(a corpus of up to `WHOLE_BYTES` is checked at once, which is faster),
 written to a temporary folder, and each batch is checked by the code that checks a small corpus
 whole: memory follows the batch, not the corpus. The two checks that look across documents are
 completed over the whole corpus from what each batch leaves: `doc-text-duplicate` from one row
@@ -36,9 +37,11 @@ from kinews.validate.tables import is_utf8, object_lines
 if TYPE_CHECKING:  # polars is imported by the validator's main thread while files are sorted
     import polars as pl
 
-# Input per batch. A corpus of 100,000 documents with 20 spans each (288 MB) checked whole
-# peaked at about 1 GB of RSS; in batches of 64 MB at about 0.6 GB, and 1,000,000 documents at
-# about 0.8 GB (128 MB batches: 0.67 and 1.07 GB, the batches of the larger corpus fuller).
+# Input checked at once: a corpus of 100,000 documents with 20 spans each (288 MB) takes about
+# 2.3 s and 1 GB of RSS that way, and 12 s and 0.6 GB in batches (each batch pays the checks'
+# fixed costs), so batches start where checking at once would need more than about 1.2 GB.
+WHOLE_BYTES = 320 << 20
+# Input per batch: 1,000,000 documents then peak at about 0.8 GB (128 MB batches: 1.07 GB).
 BATCH_BYTES = 64 << 20
 _CHUNK_BYTES = 32 << 20  # read and sorted at a time
 _KEY = {"documents": "id", "records": "doc_id"}
@@ -61,11 +64,11 @@ class Part:
     numbers: np.ndarray  # each line's number in the input file
 
 
-def batch_count(root: Path, batch_bytes: int = BATCH_BYTES) -> int:
+def batch_count(root: Path, batch_bytes: int = BATCH_BYTES, whole_bytes: int = WHOLE_BYTES) -> int:
     """How many batches the input under `root` makes (1: it is checked whole)."""
     paths = [root / DOCUMENTS_FILE, *annotation_files(root)]
     size = sum(path.stat().st_size for path in paths if path.exists())
-    return max(1, math.ceil(size / batch_bytes))
+    return 1 if size <= whole_bytes else max(1, math.ceil(size / batch_bytes))
 
 
 def batch_of(ids: pa.Array | pa.ChunkedArray, count: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from kinews.root import (
 )
 from kinews.scheme import Scheme, load_scheme
 from kinews.validate.arrow import empty
-from kinews.validate.batches import BATCH_BYTES, Doubt, Part, batch_count
+from kinews.validate.batches import BATCH_BYTES, WHOLE_BYTES, Doubt, Part, batch_count
 from kinews.validate.rules import RULES
 from kinews.validate.tables import read_documents, read_part, read_records
 
@@ -36,17 +36,22 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def validate(root: Path, *, batch_bytes: int = BATCH_BYTES) -> list[Problem]:
+def validate(
+    root: Path, *, batch_bytes: int = BATCH_BYTES, whole_bytes: int = WHOLE_BYTES
+) -> list[Problem]:
     """Every problem in the corpus and annotations under `root`, sorted by location.
 
-    A corpus of more than `batch_bytes` of input is checked in batches (kinews.validate.batches),
+    A corpus of more than `whole_bytes` of input is checked in batches of about `batch_bytes`
+    (kinews.validate.batches),
     with the same problems. Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is
     no usable scheme, and (`corpus-missing`) when there is no corpus/documents.jsonl.
     """
-    return check(root, batch_bytes=batch_bytes)[1]
+    return check(root, batch_bytes=batch_bytes, whole_bytes=whole_bytes)[1]
 
 
-def check(root: Path, *, batch_bytes: int = BATCH_BYTES) -> tuple[Scheme, list[Problem]]:
+def check(
+    root: Path, *, batch_bytes: int = BATCH_BYTES, whole_bytes: int = WHOLE_BYTES
+) -> tuple[Scheme, list[Problem]]:
     """The scheme under `root` and every problem (`validate`). Raises KinewsError as it does."""
     # The imports and the lists of line numbers and digests make a few million objects and no
     # garbage cycles; the cyclic collector walking them cost ≈6 % of the CPU time at 100,000
@@ -64,7 +69,7 @@ def check(root: Path, *, batch_bytes: int = BATCH_BYTES) -> tuple[Scheme, list[P
                 file=str(DOCUMENTS_FILE),
             )
         with ThreadPoolExecutor(max_workers=2) as lanes:
-            count = batch_count(root, batch_bytes)
+            count = batch_count(root, batch_bytes, whole_bytes)
             found = in_batches(root, scheme, count, lanes) if count > 1 else None
             problems, used = found or _whole(root, scheme, lanes)
         problems += _unused_labels(root, scheme, used)
