@@ -20,18 +20,17 @@ a pure function of its texts. They run on a `concurrent.futures.Executor` when o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from kinews.cache_entry import read_entry, write_entry
 from kinews.errors import KinewsError, Problem
 from kinews.records import Document
 from kinews.root import CACHE_DIR, DOCUMENTS_FILE
@@ -184,11 +183,8 @@ def _run(
 
 def _read_entry(path: Path, key: str, length: int) -> Proposals | None:
     """The entry of the text `key` at `path` if it reads back exactly, else None."""
-    try:
-        digest, _, payload = path.read_bytes().partition(b"\n")
-    except OSError:
-        return None
-    if hashlib.sha256(payload).hexdigest().encode("ascii") != digest:
+    payload = read_entry(path)
+    if payload is None:
         return None
     try:
         own_key, cuts, breaks = json.loads(payload)
@@ -211,14 +207,4 @@ def _write_entry(path: Path, key: str, proposals: Proposals) -> None:
     A cache that cannot be written (read-only, full) is left as it is: the build goes on.
     """
     payload = json.dumps([key, proposals.cuts, proposals.breaks], separators=(",", ":"))
-    data = payload.encode("ascii")
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    write_entry(path, payload.encode("ascii"))

@@ -16,15 +16,13 @@ out. The card's bytes are the same with or without it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from kinews.cache_entry import read_entry, write_entry
 from kinews.release.baseline import (
     CRF_SETTINGS,
     FEATURES,
@@ -93,11 +91,8 @@ def report_from_json(data: dict[str, Any]) -> BaselineReport:
 
 def _read_entry(path: Path, key: str) -> BaselineReport | None:
     """The entry at `path` if it reads back exactly (its checksum, its key), else None."""
-    try:
-        digest, _, payload = path.read_bytes().partition(b"\n")
-    except OSError:
-        return None
-    if hashlib.sha256(payload).hexdigest().encode("ascii") != digest:
+    payload = read_entry(path)
+    if payload is None:
         return None
     try:
         entry = json.loads(payload)
@@ -115,13 +110,4 @@ def _write_entry(path: Path, key: str, report: BaselineReport) -> None:
     """
     report_data = json.loads(report.to_json())
     data = json.dumps({"key": key, "report": report_data}, ensure_ascii=False).encode("utf-8")
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    write_entry(path, data)
