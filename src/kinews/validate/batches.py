@@ -80,6 +80,15 @@ def batch_of(ids: pa.Array | pa.ChunkedArray, count: int) -> np.ndarray:
     return (series.hash(seed=0) % count).to_numpy()
 
 
+def belongs(table: pa.Table, kind: str, batch: int, count: int) -> bool:
+    """Whether every row of a batch's table names a document whose id hashes to that batch.
+
+    A line sorted by one id and read with another (a key given twice) would make its
+    document's records seem missing: such a batch is not checked.
+    """
+    return bool((batch_of(table[_KEY[kind]], count) == batch).all())
+
+
 def sort_documents(root: Path, folder: Path, count: int) -> list[Part | None]:
     """The corpus' part of each batch (None: no document falls into it)."""
     return _sort(root / DOCUMENTS_FILE, str(DOCUMENTS_FILE), "documents", folder, count)

@@ -42,9 +42,9 @@ def validate(
     """Every problem in the corpus and annotations under `root`, sorted by location.
 
     A corpus of more than `whole_bytes` of input is checked in batches of about `batch_bytes`
-    (kinews.validate.batches),
-    with the same problems. Raises KinewsError (`scheme-missing`, `scheme-invalid`) when there is
-    no usable scheme, and (`corpus-missing`) when there is no corpus/documents.jsonl.
+    (kinews.validate.batches), with the same problems. Raises KinewsError (`scheme-missing`,
+    `scheme-invalid`) when there is no usable scheme, and (`corpus-missing`) when there is no
+    corpus/documents.jsonl.
     """
     return check(root, batch_bytes=batch_bytes, whole_bytes=whole_bytes)[1]
 
@@ -91,7 +91,7 @@ def _whole(root: Path, scheme: Scheme, lanes: Executor) -> tuple[list[Problem], 
     _import_checks()
     documents, read = reading_documents.result(), reading.result()
     problems = [*documents.problems, *read.problems]
-    found, used, _ = _check(root, scheme, documents.table, read.table, lanes)
+    found, used, _ = _check(_guidelines(root), scheme, documents.table, read.table, lanes)
     return problems + found, used
 
 
@@ -115,10 +115,11 @@ def in_batches(
             problems: list[Problem] = []
             used: set[str] = set()
             seen = []
+            guidelines = _guidelines(root)
             for batch, (own, parts) in enumerate(zip(documents, records, strict=True)):
                 reading = lanes.submit(_read_parts, [own] if own else [], "documents", batch, count)
                 read = _read_parts(parts, "records", batch, count)
-                found, labels, docs = _check(root, scheme, reading.result(), read, lanes)
+                found, labels, docs = _check(guidelines, scheme, reading.result(), read, lanes)
                 # Whether a text is in another batch too is known once all are checked.
                 problems += [p for p in found if p.code != "doc-text-duplicate"]
                 used |= labels
@@ -146,22 +147,17 @@ def _text_duplicates(duplicates: pl.DataFrame) -> list[Problem]:
 
 def _read_parts(parts: list[Part], kind: str, batch: int, count: int) -> pa.Table:
     """The table of a batch's parts of the input files, if each row's document id hashes to it."""
-    from kinews.validate.batches import batch_of
+    from kinews.validate.batches import belongs
 
     tables = []
     for part in parts:
         table = read_part(part.path, kind, part.name, part.numbers)
-        # A line the sorting put here by one id and the reader reads with another (a key given
-        # twice) would make its document's records seem missing.
-        if table is None or not (batch_of(table[_KEY[kind]], count) == batch).all():
+        if table is None or not belongs(table, kind, batch, count):
             raise Doubt(part.name)
         tables.append(table)
     if not tables:
         return empty(kind)
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-
-
-_KEY = {"documents": "id", "records": "doc_id"}
 
 
 def _import_checks() -> None:
@@ -172,7 +168,7 @@ def _import_checks() -> None:
 
 
 def _check(
-    root: Path,
+    guidelines: str,
     scheme: Scheme,
     documents: pa.Table,
     records_table: pa.Table,
@@ -201,7 +197,7 @@ def _check(
         spans = span_facts(records_table, records, docs, scheme)
         problems = problems_of(RecordsTable, records, "records", docs, records)
         problems += problems_of(
-            spans_table_model(scheme), spans, "spans", docs, records, _guidelines(root)
+            spans_table_model(scheme), spans, "spans", docs, records, guidelines
         )
         problems += checking.result()
     return problems, set(spans["label"].drop_nulls().unique().to_list()), docs
