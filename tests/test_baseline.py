@@ -194,3 +194,37 @@ def test_a_damaged_cache_entry_is_computed_again_and_rewritten(empty_root, tmp_p
     section = (release / "README.md").read_text("utf-8").split("## Baseline\n", 1)[1]
     assert "\n".join(table(run_baseline(release))) in section
     assert path.read_bytes() == original
+
+
+def test_a_release_built_without_the_baseline_says_how_to_measure_it(empty_root, tmp_path, kinews):
+    docs = same_sentences(5, "train") + same_sentences(2, "validation") + same_sentences(2, "test")
+    make_release(empty_root, tmp_path / "with", kinews, docs)
+    shutil.rmtree(empty_root / ".kinews-cache" / "baseline")
+    out = tmp_path / "without"
+    built = kinews(
+        "build", "--version", "0.2.0", "--no-baseline", "--root", empty_root, "--out", out
+    )
+    assert built.exit_code == 0, built.output
+    release = out / "kinews-0.2.0"
+    section = (release / "README.md").read_text("utf-8").split("## Baseline\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    assert "built with `kinews build --no-baseline`" in section
+    assert "`kinews baseline dist/kinews-0.2.0`" in section
+    assert "| split | label |" not in section
+    # No CRF was trained: nothing was put in the (emptied) baseline cache.
+    assert not (empty_root / FOLDER).exists() or not any((empty_root / FOLDER).iterdir())
+    # The choice is part of the card: the recorded version rebuilds only with the same choice.
+    again = kinews(
+        "build",
+        "--version",
+        "0.2.0",
+        "--no-baseline",
+        "--root",
+        empty_root,
+        "--out",
+        tmp_path / "again",
+    )
+    assert again.exit_code == 0, again.output
+    changed = kinews("build", "--version", "0.2.0", "--root", empty_root, "--out", tmp_path / "b")
+    assert changed.exit_code == 1
+    assert "release-changed" in changed.output and "README.md" in changed.output

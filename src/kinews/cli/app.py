@@ -143,6 +143,13 @@ def build(
             "written as several Parquet files."
         ),
     ] = MAX_SHARD_SIZE,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Train the card's CRF baseline (--no-baseline: the card says how to measure "
+            "it; a rebuild of the version needs the same choice)."
+        ),
+    ] = True,
     root: Root = Path("."),
 ) -> None:
     """Build dist/<name>-X.Y.Z (configs, card, Croissant, checksums); record or reproduce it."""
@@ -170,6 +177,7 @@ def build(
                 out_dir,
                 date=date,
                 workers=workers,
+                baseline=baseline,
                 max_shard_size=shard_size,
                 progress=tokenized,
             )
@@ -181,6 +189,7 @@ def build(
                     out_dir,
                     date=date,
                     executor=client.get_executor(),
+                    baseline=baseline,
                     max_shard_size=shard_size,
                     progress=tokenized,
                 )

@@ -241,6 +241,15 @@ def render_text(report: BaselineReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def skipped_section(reproduce: str) -> list[str]:
+    """The card's "Baseline" section of a release built with `kinews build --no-baseline`."""
+    return [
+        "Not measured for this release: it was built with `kinews build --no-baseline`, which "
+        "leaves out training the CRF (at scale it costs more than tokenizing every text). "
+        f"`{reproduce}` trains and scores it on the published files.",
+    ]
+
+
 def markdown_section(report: BaselineReport, reproduce: str) -> list[str]:
     """The card's "Baseline" section (without its heading)."""
     settings = ", ".join(f"{k}={v}" for k, v in report.settings.items())

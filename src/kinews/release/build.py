@@ -177,6 +177,7 @@ def build(
     workers: int | None = None,
     executor: Executor | None = None,
     cache: bool = True,
+    baseline: bool = True,
     max_shard_size: int = parse_size(MAX_SHARD_SIZE),
     progress: Progress | None = None,
 ) -> Release:
@@ -186,7 +187,8 @@ def build(
     (YYYY-MM-DD) is used for a new version without a dated CHANGELOG entry (default: today).
     Texts not in the root's token cache (`cache`) are tokenized on `executor` when given, else
     by `workers` processes (default: one per core); the files do not depend on either. The
-    baseline's figures also come from the root's cache when its sentences are unchanged. A
+    baseline's figures also come from the root's cache when its sentences are unchanged;
+    `baseline` False leaves it out (the card says so, and a rebuild needs the same choice). A
     config's split larger than `max_shard_size` bytes (in Arrow memory) is written as several
     shards; a rebuild of a recorded version needs the size it was recorded with. `progress`
     hears how many new texts are tokenized so far, of how many.
@@ -304,6 +306,7 @@ def build(
             unannotated=len(docs) - len(released),
             open_items=_open_items(root, released),
             cache=root if cache else None,
+            baseline=baseline,
         )
         current = ReleaseRecord(
             version, release_date, current.tokenizer, current.tools, files, entries

@@ -23,7 +23,7 @@ from datasets import Features
 from kinews.adjudication.agreement import measure
 from kinews.dataset import Dataset, guidelines_version
 from kinews.records import Annotation, Document
-from kinews.release.baseline import markdown_section
+from kinews.release.baseline import markdown_section, skipped_section
 from kinews.release.baseline_cache import cached_baseline
 from kinews.release.card import agreement_paragraph, render_card
 from kinews.release.card_facts import CardFacts, ChangelogEntry, SourceRow, card_license
@@ -68,11 +68,13 @@ def describe(
     unannotated: int,
     open_items: dict[str, int],
     cache: Path | None = None,
+    baseline: bool = True,
 ) -> dict[str, str]:
     """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256.
 
     `proposals`: the build's SoMaJo proposals by document id, which agreement reuses.
     `cache`: the dataset root whose baseline cache may hold the baseline's figures (None: none).
+    `baseline`: False leaves the CRF untrained and the card's section says how to measure it.
     """
     label_counts = {
         split: Counter(
@@ -116,8 +118,11 @@ def describe(
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     if rows["sentences"]["train"] and rows["sentences"]["test"]:
         reproduce = f"kinews baseline dist/{folder_name(dataset.name, version)}"
-        section = "\n".join(markdown_section(cached_baseline(staging, cache), reproduce))
-        facts = replace(facts, baseline=section)
+        if baseline:
+            section = markdown_section(cached_baseline(staging, cache), reproduce)
+        else:
+            section = skipped_section(reproduce)
+        facts = replace(facts, baseline="\n".join(section))
         (staging / CARD).write_text(render_card(facts), encoding="utf-8")
     # Each file is hashed once: the data, chart, guidelines and card for croissant.json, then
     # the rest.
