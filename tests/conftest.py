@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kinews.cli import app
+from kinews.ingest import sha256_text
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -65,6 +66,16 @@ def tree(path: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], str]:
+    """No Hub; returns a maker of fresh `datasets` cache folders, one per load, so that a folder
+    changed since an earlier load never serves that load's stale features."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    caches = iter(range(10_000))
+    return lambda: str(tmp_path / "hf-cache" / str(next(caches)))
+
+
 def ingest_rows(root: Path, kinews: Callable[..., Any], rows: list[dict[str, Any]]) -> dict:
     """Ingest `rows` (JSON objects with id and text, and any metadata) through `kinews ingest`;
     returns each ingested document's sha256 by id."""
@@ -80,3 +91,24 @@ def write_records(path: Path, records: list[dict[str, Any]]) -> None:
     """Annotation records (JSON objects, as a person or a tool would write them) to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+
+
+def gold_record(doc_id: str, text: str, spans: Iterable[tuple[int, int, str]]) -> dict[str, Any]:
+    """A gold record of `text` (one a person wrote by hand) with the (start, end, label) spans."""
+    return {
+        "doc_id": doc_id,
+        "doc_sha256": sha256_text(text),
+        "annotator": "annotator-01",
+        "status": "gold",
+        "created_at": "2026-12-01T00:00:00Z",
+        "updated_at": None,
+        "origin": {"tool": "manual"},
+        "spans": [
+            {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in spans
+        ],
+    }
+
+
+def spans_of(text: str, *names: tuple[str, str]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of the first occurrence of each (surface, label) in `text`."""
+    return [(text.index(s), text.index(s) + len(s), label) for s, label in names]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ingest_rows, write_records
+from conftest import gold_record, ingest_rows, write_records
 from kinews.release.baseline import run_baseline, table
 from kinews.release.baseline_cache import FOLDER, baseline_key, report_from_json
 from kinews.release.card import NO_BASELINE
@@ -28,10 +28,7 @@ SPANS = [
 EVENT = "Sie besucht die Hannover Messe."
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")  # conftest's: no Hub
 
 
 def group_for(split: str) -> str:
@@ -42,22 +39,8 @@ def group_for(split: str) -> str:
 def make_release(root: Path, tmp_path: Path, kinews, docs: list[tuple[str, str, str, list]]):
     """Ingest (id, split, text, spans) documents, one gold record each, and build 0.1.0."""
     rows = [{"id": i, "text": text, "group": group_for(split)} for i, split, text, _ in docs]
-    sha256 = ingest_rows(root, kinews, rows)
-    records = [
-        {
-            "doc_id": doc_id,
-            "doc_sha256": sha256[doc_id],
-            "annotator": "team",
-            "status": "gold",
-            "created_at": "2026-12-01T00:00:00Z",
-            "updated_at": None,
-            "origin": {"tool": "manual"},
-            "spans": [
-                {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in spans
-            ],
-        }
-        for doc_id, _, text, spans in docs
-    ]
+    ingest_rows(root, kinews, rows)
+    records = [gold_record(doc_id, text, spans) for doc_id, _, text, spans in docs]
     write_records(root / "annotations" / "gold.jsonl", records)
     out = tmp_path / "dist"
     built = kinews(

@@ -18,10 +18,9 @@ import typer.main
 import yaml
 from datasets import load_dataset
 
-from conftest import REPO
+from conftest import REPO, gold_record, spans_of
 from kinews.cli import app
 from kinews.dataset import load_dataset_declaration
-from kinews.ingest import sha256_text
 from kinews.init import TEMPLATES
 from kinews.scheme import load_scheme
 
@@ -51,20 +50,7 @@ def own_scheme() -> dict:
 
 
 def gold(doc_id: str, text: str, *names: tuple[str, str]) -> dict:
-    spans = []
-    for surface, label in names:
-        start = text.index(surface)
-        spans.append({"start": start, "end": start + len(surface), "label": label, "text": surface})
-    return {
-        "doc_id": doc_id,
-        "doc_sha256": sha256_text(text),
-        "annotator": "annotator-01",
-        "status": "gold",
-        "created_at": "2026-12-01T00:00:00Z",
-        "updated_at": None,
-        "origin": {"tool": "manual"},
-        "spans": spans,
-    }
+    return gold_record(doc_id, text, spans_of(text, *names))
 
 
 def outside_the_tool(text: str) -> list[str]:

@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 import yaml
 
-from kinews.ingest import sha256_text
+from conftest import gold_record, spans_of
 from kinews.tokens import model_for, propose, split_sentences, tokenizer_version
 
 ENGLISH = "Ada Lovelace didn't work at IBM in London."
@@ -55,28 +54,10 @@ def english_corpus(tmp_path: Path, kinews, language: str) -> Path:
     ingested = kinews("ingest", article, "--language", language, "--root", root)
     assert ingested.exit_code == 0, ingested.output
     [doc] = [json.loads(line) for line in (root / "corpus" / "documents.jsonl").open()]
-    spans = [
-        {"start": ENGLISH.index(s), "end": ENGLISH.index(s) + len(s), "label": label, "text": s}
-        for s, label in (("Ada Lovelace", "PER"), ("IBM", "ORG"), ("London", "LOC"))
-    ]
-    gold = {
-        "doc_id": doc["id"],
-        "doc_sha256": sha256_text(ENGLISH),
-        "annotator": "annotator-01",
-        "status": "gold",
-        "created_at": "2026-12-01T00:00:00Z",
-        "updated_at": None,
-        "origin": {"tool": "manual"},
-        "spans": spans,
-    }
+    names = (("Ada Lovelace", "PER"), ("IBM", "ORG"), ("London", "LOC"))
+    gold = gold_record(doc["id"], ENGLISH, spans_of(ENGLISH, *names))
     (root / "annotations" / "gold.jsonl").write_text(json.dumps(gold) + "\n", "utf-8")
     return root
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def test_an_english_corpus_is_released_with_english_tokens(tmp_path, kinews, offline):

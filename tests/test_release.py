@@ -32,15 +32,6 @@ from kinews.tokens import Sentence, Token, bio_to_spans
 DATE = "2026-12-01"
 
 
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """No Hub, and a fresh cache per load: a changed folder must not serve stale features."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    caches = iter(range(10_000))
-    return lambda: str(tmp_path / "hf-cache" / str(next(caches)))
-
-
 def card_header(release: Path) -> dict:
     return yaml.safe_load((release / "README.md").read_text("utf-8").split("---\n")[1])
 

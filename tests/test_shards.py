@@ -40,15 +40,6 @@ SHARD_NAME = re.compile(r"^(train|validation|test)-(\d{5})-of-(\d{5})\.parquet$"
 
 
 @pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """No Hub, and a fresh cache per load."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    caches = iter(range(10_000))
-    return lambda: str(tmp_path / "hf-cache" / str(next(caches)))
-
-
-@pytest.fixture
 def twin_roots(seed_root, tmp_path, kinews) -> tuple[Path, Path]:
     """Two copies of one root (the seed and 30 short articles): a build records in its root."""
     add_articles(seed_root, tmp_path, kinews, [f"doc-{i:03d}" for i in range(30)])
