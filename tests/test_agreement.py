@@ -23,7 +23,8 @@ from seqeval.metrics import classification_report, f1_score
 from sklearn.metrics import cohen_kappa_score
 
 from conftest import SHARED
-from kinews.adjudication.agreement import match, measure
+from kinews.adjudication.agreement import measure
+from kinews.adjudication.matching import match
 from kinews.errors import KinewsError
 from kinews.records import Annotation, Document, Span
 from kinews.tokens import split_sentences

@@ -21,21 +21,19 @@ Only `submitted` records count: a `gold` record is the outcome of agreement, not
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from kinews.adjudication.coefficients import cohen_kappa, krippendorff_alpha
+from kinews.adjudication.matching import VARIANTS, pair_f1
 from kinews.errors import KinewsError, Problem
 from kinews.proposals import default_workers, tokenize_documents
 from kinews.records import Annotation, Document
 from kinews.tokens import Proposals, spans_to_bio, split_sentences, tokenizer_version
 from kinews.validate import load_valid
-
-Variant = Literal["exact", "partial", "type"]
-VARIANTS: tuple[Variant, ...] = ("exact", "partial", "type")
-NAMES = {"exact": "strict", "partial": "partial", "type": "ent_type"}  # nervaluate's names
 
 
 @dataclass(frozen=True)
@@ -127,102 +125,6 @@ def _duplicate(ann: Annotation) -> Problem:
 # --- entity level ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Counts:
-    correct: int = 0
-    incorrect: int = 0
-    partial: int = 0
-    missed: int = 0
-    spurious: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
-
-    def f1(self) -> float | None:
-        """nervaluate's F1; a partial match scores half. None when neither side has a span."""
-        actual = self.correct + self.incorrect + self.partial + self.spurious
-        possible = self.correct + self.incorrect + self.partial + self.missed
-        if actual == 0 and possible == 0:
-            return None
-        score = self.correct + 0.5 * self.partial
-        precision = score / actual if actual else 0.0
-        recall = score / possible if possible else 0.0
-        return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def match(
-    reference: Sequence[tuple[int, int, str]],
-    hypothesis: Sequence[tuple[int, int, str]],
-    variant: Variant,
-) -> Counts:
-    """Count matches of (start, end, label) spans the way nervaluate's strategies do.
-
-    Greedy, in order: each hypothesis span takes the first unmatched reference span that fits.
-    Overlap is any shared code point (nervaluate's default threshold of 1 % of the reference
-    span differs only for references longer than 100 units).
-    """
-    matched: set[int] = set()
-    correct = incorrect = partial = spurious = 0
-    for hyp in hypothesis:
-        hit: int | None = None  # the reference this span matches fully
-        near: int | None = None  # the first reference it only overlaps
-        best: int | None = None  # `type`: boundary distance of the current hit
-        for index, ref in enumerate(reference):
-            if index in matched:
-                continue
-            same_bounds = hyp[:2] == ref[:2]
-            if variant == "exact" and same_bounds and hyp[2] == ref[2]:
-                hit = index
-                break
-            if variant == "type" and _overlap(hyp, ref) and hyp[2] == ref[2]:
-                distance = abs(hyp[0] - ref[0]) + abs(hyp[1] - ref[1])
-                if best is None or distance < best:
-                    hit, best = index, distance
-                continue
-            if variant == "partial" and same_bounds:
-                hit = index
-                break
-            if near is None and _overlap(hyp, ref):
-                near = index
-        if hit is not None:
-            correct += 1
-            matched.add(hit)
-        elif near is not None:
-            if variant == "partial":
-                partial += 1
-            else:
-                incorrect += 1
-            matched.add(near)
-        else:
-            spurious += 1
-    missed = len(reference) - len(matched)
-    return Counts(correct, incorrect, partial, missed, spurious)
-
-
-def _spans(ann: Annotation, label: str | None = None) -> list[tuple[int, int, str]]:
-    return sorted((s.start, s.end, s.label) for s in ann.spans if label in (None, s.label))
-
-
-def pair_f1(
-    pairs: Sequence[tuple[Annotation, Annotation]], variant: Variant, label: str | None = None
-) -> float | None:
-    """F1 of two annotators over their shared documents, mean of both directions (None: no
-    span on either side). With `label`, only spans of that label count on both sides."""
-    forward, backward = Counts(), Counts()
-    for a, b in pairs:
-        spans_a, spans_b = _spans(a, label), _spans(b, label)
-        forward += match(spans_a, spans_b, variant)
-        backward += match(spans_b, spans_a, variant)
-    one, other = forward.f1(), backward.f1()
-    if one is None or other is None:
-        return None
-    return (one + other) / 2
-
-
 def _mean(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) / len(known) if known else None
@@ -246,44 +148,6 @@ def document_tags(
         name: [tag for sentence in sentences for tag in spans_to_bio(sentence, ann.spans)]
         for name, ann in layers.items()
     }
-
-
-def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
-    """Cohen's kappa of two equally long tag sequences; None when chance agreement is 1."""
-    n = len(a)
-    if n == 0:
-        return None
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    count_a, count_b = Counter(a), Counter(b)
-    expected = sum(count_a[tag] * count_b[tag] for tag in count_a) / (n * n)
-    if expected == 1:
-        return None
-    return (observed - expected) / (1 - expected)
-
-
-def krippendorff_alpha(units: Iterable[Sequence[str]]) -> float | None:
-    """Krippendorff's alpha (nominal) over units, each the values its coders gave (missing
-    coders left out); units with fewer than two values are not pairable and ignored. None when
-    only one value occurs."""
-    coincidence: dict[tuple[str, str], float] = defaultdict(float)
-    for values in units:
-        m = len(values)
-        if m < 2:
-            continue
-        counts = Counter(values)
-        for c, nc in counts.items():
-            for k, nk in counts.items():
-                pairs = nc * (nc - 1) if c == k else nc * nk
-                coincidence[c, k] += pairs / (m - 1)
-    totals: dict[str, float] = defaultdict(float)
-    for (c, _k), o in coincidence.items():
-        totals[c] += o
-    n = sum(totals.values())
-    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
-    if n <= 1 or expected == 0:
-        return None
-    observed = sum(o for (c, k), o in coincidence.items() if c != k)
-    return 1 - (n - 1) * observed / expected
 
 
 # --- the report -----------------------------------------------------------------------------
