@@ -22,7 +22,7 @@ tokenizing can shorten (docs/development.md, "The build", says why and gives its
 
 Each is also given in CPU seconds (all its processes'), which a shared machine disturbs less.
 
-It prints each wall time beside its target (build <= 0.6 x the floor, rebuild <= 0.1 x) with
+It prints each wall time (and each peak RSS) beside its target (build <= 0.6 x the floor, rebuild <= 0.1 x) with
 `met` or `NOT MET`, and the CRF's beside the floor without one.
 """
 
@@ -77,20 +77,27 @@ def generate(root: Path, n: int) -> int:
     return spans
 
 
-def run(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds (its processes') and standard output of one fresh child process.
+def run(command: list[str]) -> tuple[float, float, str, float]:
+    """Wall seconds, CPU seconds (its processes'), standard output and peak RSS in MiB (of its
+    largest process: the build's own or a tokenizing worker's) of one fresh child process.
 
     Exits when it fails.
     """
     before, started = os.times(), time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall, after = time.perf_counter() - started, os.times()
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall, after = time.perf_counter() - started, os.times()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        printed, complaint = stdout.read().decode(), stderr.read().decode()
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{printed}{complaint}")
     cpu = (
         after.children_user + after.children_system - before.children_user - before.children_system
     )
-    return wall, cpu, done.stdout
+    return wall, cpu, printed, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -106,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kinews-bench-build-") as tmp:
         root, dist = Path(tmp) / "root", Path(tmp) / "dist"
 
-        def build(version: str) -> tuple[float, float, str]:
+        def build(version: str) -> tuple[float, float, str, float]:
             return run(
                 [
                     *(sys.executable, "-m", "kinews", "build", "--date", "2026-12-01"),
@@ -119,31 +126,36 @@ def main() -> None:
         texts = root / "corpus" / "documents.jsonl"
         print(f"{args.size:,} documents, {spans:,} spans, {texts.stat().st_size / 1e6:.1f} MB")
         load = os.getloadavg()[0]
-        _, _, printed = run([sys.executable, "-c", FLOOR, str(texts)])
+        _, _, printed, floor_rss = run([sys.executable, "-c", FLOOR, str(texts)])
         floor, floor_cpu = map(float, printed.split())
-        figures = {"build": build("0.1.0")[:2]}
-        rebuild, rebuild_cpu, printed = build("0.2.0")
-        figures["rebuild"] = (rebuild, rebuild_cpu)
+        wall, cpu, _, rss = build("0.1.0")
+        figures = {"build": (wall, cpu, rss)}
+        wall, cpu, printed, rss = build("0.2.0")
+        figures["rebuild"] = (wall, cpu, rss)
         if f"tokenized 0 texts, {args.size} from the cache" not in printed:
             raise SystemExit(f"the rebuild tokenized texts again:\n{printed}")
         if not args.skip_crf:
             release = str(dist / "kinews-0.2.0")
-            figures["crf"] = run([sys.executable, "-m", "kinews", "baseline", release])[:2]
+            wall, cpu, _, rss = run([sys.executable, "-m", "kinews", "baseline", release])
+            figures["crf"] = (wall, cpu, rss)
         shutil.rmtree(dist)
     # The machine may be shared: the load shows how many cores others wanted meanwhile.
     print(f"load average (1 min) before {load:.1f}, after {os.getloadavg()[0]:.1f}")
     print()
-    print("| what | wall s | CPU s | wall / floor | CPU / floor CPU | target (wall) | |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    print(f"| floor: SoMaJo alone, 1 core | {floor:.1f} | {floor_cpu:.1f} | 1.00 | 1.00 | | |")
+    print("| what | wall s | CPU s | peak RSS MiB | wall / floor | CPU / floor CPU | target | |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        f"| floor: SoMaJo alone, 1 core | {floor:.1f} | {floor_cpu:.1f} | {floor_rss:,.0f} "
+        "| 1.00 | 1.00 | | |"
+    )
     for name, label in LABELS.items():
         if name not in figures:
             continue
-        wall, cpu = figures[name]
+        wall, cpu, rss = figures[name]
         target = f"<= {TARGETS[name]}" if name in TARGETS else ""
         verdict = ("met" if wall / floor <= TARGETS[name] else "NOT MET") if target else ""
         print(
-            f"| {label.format(workers=args.workers)} | {wall:.1f} | {cpu:.1f} | "
+            f"| {label.format(workers=args.workers)} | {wall:.1f} | {cpu:.1f} | {rss:,.0f} | "
             f"{wall / floor:.2f} | {cpu / floor_cpu:.2f} | {target} | {verdict} |"
         )
 
