@@ -22,8 +22,8 @@ tokenizing can shorten (docs/development.md, "The build", says why and gives its
 
 Each is also given in CPU seconds (all its processes'), which a shared machine disturbs less.
 
-It prints each wall time (and each peak RSS) beside its target (build <= 0.6 x the floor, rebuild <= 0.1 x) with
-`met` or `NOT MET`, and the CRF's beside the floor without one.
+It prints each wall time beside its target (build <= 0.6 x the floor, rebuild <= 0.1 x) with
+`met` or `NOT MET`, and the CRF's beside the floor without one; and each run's peak RSS.
 """
 
 from __future__ import annotations
