@@ -10,6 +10,7 @@ any text; the repository's own releases rebuild byte for byte).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,52 +26,13 @@ from kinews.tokens import Proposals, spans_to_bio, split_sentences
 _SPACE_LIMIT = 0x3001
 _SPACE = np.zeros(_SPACE_LIMIT + 1, dtype=bool)
 _SPACE[[c for c in range(_SPACE_LIMIT) if chr(c).isspace()]] = True
-# Columns are assembled in pieces of at most this many bytes of token text: Arrow's string and
-# list offsets are 32-bit.
-_PIECE_BYTES = 1 << 30
-
-
-@dataclass(frozen=True)
-class CutArrays:
-    """One text's tokens (code point offsets, in text order) and sentences (index of each
-    sentence's first token): what `kinews.tokens.cut_text` gives, as arrays."""
-
-    starts: np.ndarray
-    ends: np.ndarray
-    sentences: np.ndarray  # first token of each sentence; the last ends with the text's tokens
+# Texts cut in one batch (in characters): few enough that the batch's arrays stay small (and
+# within Arrow's 32-bit offsets), many enough that numpy's cost per call is spread thin.
+_BATCH_CHARACTERS = 1 << 24
 
 
 def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def cut_arrays(text: str, spans: Sequence[Span], proposals: Proposals) -> CutArrays:
-    """`cut_text(text, spans, proposals)` as arrays: the same tokens and sentences."""
-    points = code_points(text)
-    filled = ~_SPACE[np.minimum(points, _SPACE_LIMIT)]
-    change = np.diff(filled.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    run_starts, run_ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
-    edges = [edge for span in spans for edge in (span.start, span.end)]
-    cuts = np.unique(np.array([*proposals.cuts, *edges], dtype=np.int64))
-    if len(run_starts):
-        run = np.searchsorted(run_starts, cuts, side="right") - 1
-        at = np.maximum(run, 0)
-        inside = (run >= 0) & (cuts > run_starts[at]) & (cuts < run_ends[at])
-        inner = cuts[inside]
-    else:
-        inner = cuts[:0]
-    starts = np.sort(np.concatenate([run_starts, inner]))
-    ends = np.sort(np.concatenate([run_ends, inner]))
-    breaks = np.array(proposals.breaks, dtype=np.int64)
-    if spans and len(breaks):
-        lo = np.array([s.start for s in spans], dtype=np.int64)
-        hi = np.array([s.end for s in spans], dtype=np.int64)
-        breaks = breaks[~((lo < breaks[:, None]) & (breaks[:, None] < hi)).any(axis=1)]
-    # A sentence begins at the first token at or after each kept break (cut_text's rule).
-    firsts = np.searchsorted(starts, np.sort(breaks), side="left")
-    firsts = np.unique(firsts[(firsts > 0) & (firsts < len(starts))])
-    sentences = np.concatenate([[0], firsts]) if len(starts) else firsts
-    return CutArrays(starts, ends, sentences.astype(np.int64))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -82,52 +44,23 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + shift
 
 
-def tag_ids(cut: CutArrays, spans: Sequence[Span], scheme: Scheme) -> np.ndarray | None:
-    """`bio_of_cut`'s tags as ids of `scheme.bio_names`; None where it gives None."""
-    tags = np.zeros(len(cut.starts), dtype=np.int64)
-    if not spans:
-        return tags
-    ordered = sorted(spans)
-    ids = {name: index for index, name in enumerate(scheme.label_names)}
-    lo = np.array([s.start for s in ordered], dtype=np.int64)
-    hi = np.array([s.end for s in ordered], dtype=np.int64)
-    count = len(cut.starts)
-    first = np.searchsorted(cut.starts, lo)
-    last = np.searchsorted(cut.ends, hi)
-    if (first >= count).any() or (last >= count).any():
-        return None
-    if (cut.starts[first] != lo).any() or (cut.ends[last] != hi).any() or (last < first).any():
-        return None
-    if (first[1:] <= last[:-1]).any():  # an overlap: spans are sorted
-        return None
-    sentence_of = np.searchsorted(cut.sentences, np.concatenate([first, last]), side="right")
-    if (sentence_of[: len(first)] != sentence_of[len(first) :]).any():
-        return None
-    begin = np.array([1 + 2 * ids[s.label] for s in ordered], dtype=np.int64)
-    tags[first] = begin
-    tags[_ranges(first + 1, last - first)] = np.repeat(begin + 1, last - first)
-    return tags
-
-
-@dataclass
-class _Document:
-    id: str
-    text: bytes  # UTF-8
-    cut: CutArrays
-    byte_starts: np.ndarray
-    byte_ends: np.ndarray
-    tags: np.ndarray
-
-
 @dataclass
 class SentenceTable:
-    """A split's sentences config, a document at a time; `table` gives its Arrow table."""
+    """A split's sentences config, a document at a time; `table` gives its Arrow table.
+
+    Documents are cut a batch at a time (texts of about `_BATCH_CHARACTERS` in all): numpy's
+    cost per call, not per element, is what a document of a few thousand characters pays.
+    """
 
     scheme: Scheme
     schema: pa.Schema
-    documents: list[_Document] = field(default_factory=list)
     rows: int = 0
     tokens: int = 0
+    _pending: list[tuple[Document, tuple[Span, ...], list[Span], Proposals]] = field(
+        default_factory=list
+    )
+    _characters: int = 0
+    _pieces: list[list[pa.Array]] = field(default_factory=list)
 
     def add(
         self,
@@ -136,93 +69,177 @@ class SentenceTable:
         layers: list[Annotation],
         proposals: Proposals,
     ) -> None:
-        """Add a document's sentences, as `sentence_rows` cuts and tags them (and raises what
-        it raises for a span the tokens cannot represent)."""
+        """Add a document's sentences, cut and tagged as `sentence_rows` does. Raises (here or
+        at a later `add` or `table`) what it raises for a span the tokens cannot represent."""
         edges = [s for layer in layers for s in layer.spans]
-        cut = cut_arrays(doc.text, edges, proposals)
-        tags = tag_ids(cut, released.spans, self.scheme)
-        if tags is None:  # an unusual span: spans_to_bio decides, sentence by sentence
-            sentences = split_sentences(doc.text, edges, proposals)
-            names = {name: index for index, name in enumerate(self.scheme.bio_names)}
-            tags = np.array(
-                [names[t] for s in sentences for t in spans_to_bio(s, released.spans)],
-                dtype=np.int64,
-            )
-        encoded = doc.text.encode("utf-8")
-        starts, ends = cut.starts, cut.ends
-        if len(encoded) != len(doc.text):
-            points = code_points(doc.text)
-            widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
-            offsets = np.concatenate([[0], np.cumsum(widths, dtype=np.int64)])
-            starts, ends = offsets[starts], offsets[ends]
-        self.documents.append(_Document(doc.id, encoded, cut, starts, ends, tags))
-        self.rows += len(cut.sentences)
-        self.tokens += len(cut.starts)
+        self._pending.append((doc, released.spans, edges, proposals))
+        self._characters += len(doc.text) + 1
+        if self._characters > _BATCH_CHARACTERS:
+            self._flush()
 
     def __len__(self) -> int:
+        self._flush()
         return self.rows
 
     def table(self) -> pa.Table:
         """The rows of every document added, in order, as one table of `schema`."""
-        pieces: list[list[pa.Array]] = []
-        piece: list[_Document] = []
-        size = 0
-        for doc in self.documents:
-            if piece and size + len(doc.text) > _PIECE_BYTES:
-                pieces.append(self._columns(piece))
-                piece, size = [], 0
-            piece.append(doc)
-            size += len(doc.text)
-        pieces.append(self._columns(piece))
+        self._flush()
         arrays = [
-            pa.chunked_array([p[i] for p in pieces], f.type) for i, f in enumerate(self.schema)
+            pa.chunked_array([p[i] for p in self._pieces], f.type)
+            for i, f in enumerate(self.schema)
         ]
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
-    def _columns(self, docs: list[_Document]) -> list[pa.Array]:
-        ids, doc_ids, firsts, lasts = [], [], [], []
-        base_tokens = 0
-        for doc in docs:
-            count = len(doc.cut.sentences)
-            ids += [f"{doc.id}#{number:04d}" for number in range(count)]
-            doc_ids += [doc.id] * count
-            firsts.append(doc.cut.sentences + base_tokens)
-            stops = np.append(doc.cut.sentences[1:], len(doc.cut.starts))[:count]
-            lasts.append(stops + base_tokens - 1)
-            base_tokens += len(doc.cut.starts)
-        first = np.concatenate([np.zeros(0, np.int64), *firsts])
-        last = np.concatenate([np.zeros(0, np.int64), *lasts])
-        starts = np.concatenate([np.zeros(0, np.int64), *(d.cut.starts for d in docs)])
-        ends = np.concatenate([np.zeros(0, np.int64), *(d.cut.ends for d in docs)])
-        # Each token's bytes out of the documents' texts laid end to end.
-        base = np.cumsum([0, *(len(d.text) for d in docs)])[:-1]
-        byte_starts = np.concatenate(
-            [np.zeros(0, np.int64), *(d.byte_starts + b for d, b in zip(docs, base, strict=True))]
-        )
-        byte_ends = np.concatenate(
-            [np.zeros(0, np.int64), *(d.byte_ends + b for d, b in zip(docs, base, strict=True))]
-        )
-        lengths = byte_ends - byte_starts
-        data = np.frombuffer(b"".join(d.text for d in docs), dtype=np.uint8)
-        values = pa.StringArray.from_buffers(
-            len(starts),
-            pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)),
-            pa.py_buffer(data[_ranges(byte_starts, lengths)]),
-        )
-        # Token lists: sentence i holds tokens first[i] .. last[i].
-        offsets = pa.array(np.append(first, base_tokens).astype(np.int32))
-        kinds = {f.name: f.type for f in self.schema}
-        pairs = pa.StructArray.from_arrays(
-            [pa.array(starts.astype(np.int32)), pa.array(ends.astype(np.int32))],
-            fields=list(kinds["token_offsets"].value_type),
-        )
-        tags = np.concatenate([np.zeros(0, np.int64), *(d.tags for d in docs)])
-        return [
-            pa.array(ids, kinds["id"]),
-            pa.array(doc_ids, kinds["doc_id"]),
-            pa.array(starts[first].astype(np.int32), kinds["start"]),
-            pa.array(ends[last].astype(np.int32), kinds["end"]),
-            pa.ListArray.from_arrays(offsets, values, type=kinds["tokens"]),
-            pa.ListArray.from_arrays(offsets, pairs, type=kinds["token_offsets"]),
-            pa.ListArray.from_arrays(offsets, pa.array(tags), type=kinds["ner_tags"]),
-        ]
+    def _flush(self) -> None:
+        if self._pending or not self._pieces:
+            columns, tokens = _columns(self._pending, self.scheme, self.schema)
+            self._pieces.append(columns)
+            self.rows += len(columns[0])
+            self.tokens += tokens
+        self._pending, self._characters = [], 0
+
+
+def _values(groups: Sequence[Sequence[int]], bases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's offsets moved by its text's base (one array), and each group's size."""
+    counts = np.array([len(g) for g in groups], dtype=np.int64)
+    values = np.fromiter(itertools.chain.from_iterable(groups), np.int64, int(counts.sum()))
+    return values + np.repeat(bases, counts), counts
+
+
+def _columns(
+    pending: Sequence[tuple[Document, tuple[Span, ...], list[Span], Proposals]],
+    scheme: Scheme,
+    schema: pa.Schema,
+) -> tuple[list[pa.Array], int]:
+    """The columns of the sentences of a batch of documents, and their number of tokens.
+
+    The texts are laid end to end with a line break between them, so every offset of a text
+    becomes one of the whole (its own plus the text's base) and each step below is one numpy
+    call for the batch: a run of non-whitespace never reaches across a line break, a span or a
+    sentence never across texts.
+    """
+    kinds = {f.name: f.type for f in schema}
+    if not pending:
+        return [pa.array([], f.type) for f in schema], 0
+    docs = [p[0] for p in pending]
+    joined = "\n".join(doc.text for doc in docs)
+    lengths = np.array([len(doc.text) for doc in docs], dtype=np.int64)
+    bases = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    points = code_points(joined)
+    filled = np.concatenate([[False], ~_SPACE[np.minimum(points, _SPACE_LIMIT)], [False]])
+    run_starts = np.flatnonzero(~filled[:-1] & filled[1:])
+    run_ends = np.flatnonzero(filled[:-1] & ~filled[1:])
+    # Tokens: the runs, cut at every proposed boundary and span edge strictly inside one.
+    edges = [[x for s in p[2] for x in (s.start, s.end)] for p in pending]
+    cuts = np.unique(
+        np.concatenate([_values([p[3].cuts for p in pending], bases)[0], _values(edges, bases)[0]])
+    )
+    if len(run_starts):
+        run = np.maximum(np.searchsorted(run_starts, cuts, side="right") - 1, 0)
+        inner = cuts[(cuts > run_starts[run]) & (cuts < run_ends[run])]
+    else:
+        inner = cuts[:0]
+    starts = np.sort(np.concatenate([run_starts, inner]))
+    ends = np.sort(np.concatenate([run_ends, inner]))
+    total = len(starts)
+    first_token = np.searchsorted(starts, bases)
+    stop_token = np.searchsorted(starts, bases + lengths)
+    # Sentences: one begins at each text's first token and at the first token at or after each
+    # proposed break that lies strictly inside no span of any layer (cut_text's rule).
+    breaks, counts = _values([p[3].breaks for p in pending], bases)
+    of_break = np.repeat(np.arange(len(docs)), counts)
+    lo = np.sort(_values([[s.start for s in p[2] if s.start < s.end] for p in pending], bases)[0])
+    hi = np.sort(_values([[s.end for s in p[2] if s.start < s.end] for p in pending], bases)[0])
+    inside = np.searchsorted(lo, breaks, side="left") - np.searchsorted(hi, breaks, side="right")
+    firsts = np.searchsorted(starts, breaks, side="left")
+    kept = (inside <= 0) & (firsts > first_token[of_break]) & (firsts < stop_token[of_break])
+    sentences = np.unique(
+        np.concatenate([first_token[stop_token > first_token], firsts[kept]])
+    ).astype(np.int64)
+    lasts = np.append(sentences[1:], total)[: len(sentences)] - 1
+    of_token = np.repeat(np.arange(len(docs)), stop_token - first_token)
+    tags = _tags(pending, scheme, bases, starts, ends, sentences, first_token, stop_token)
+    # Each token's bytes, out of the texts' UTF-8.
+    encoded = joined.encode("utf-8")
+    byte_starts, byte_ends = starts, ends
+    if len(encoded) != len(joined):
+        widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+        offsets = np.concatenate([[0], np.cumsum(widths, dtype=np.int64)])
+        byte_starts, byte_ends = offsets[starts], offsets[ends]
+    sizes = byte_ends - byte_starts
+    data = np.frombuffer(encoded, dtype=np.uint8)[_ranges(byte_starts, sizes)]
+    values = pa.StringArray.from_buffers(
+        total,
+        pa.py_buffer(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)),
+        pa.py_buffer(data),
+    )
+    of_sentence = of_token[sentences]
+    numbers = np.arange(len(sentences)) - np.searchsorted(of_sentence, of_sentence)
+    ids = [docs[d].id for d in of_sentence.tolist()]
+    local_starts, local_ends = starts - bases[of_token], ends - bases[of_token]
+    lists = pa.array(np.append(sentences, total).astype(np.int32))
+    pairs = pa.StructArray.from_arrays(
+        [pa.array(local_starts.astype(np.int32)), pa.array(local_ends.astype(np.int32))],
+        fields=list(kinds["token_offsets"].value_type),
+    )
+    columns = [
+        pa.array([f"{i}#{n:04d}" for i, n in zip(ids, numbers.tolist(), strict=True)], kinds["id"]),
+        pa.array(ids, kinds["doc_id"]),
+        pa.array(local_starts[sentences].astype(np.int32), kinds["start"]),
+        pa.array(local_ends[lasts].astype(np.int32), kinds["end"]),
+        pa.ListArray.from_arrays(lists, values, type=kinds["tokens"]),
+        pa.ListArray.from_arrays(lists, pairs, type=kinds["token_offsets"]),
+        pa.ListArray.from_arrays(lists, pa.array(tags), type=kinds["ner_tags"]),
+    ]
+    return columns, total
+
+
+def _tags(
+    pending: Sequence[tuple[Document, tuple[Span, ...], list[Span], Proposals]],
+    scheme: Scheme,
+    bases: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    sentences: np.ndarray,
+    first_token: np.ndarray,
+    stop_token: np.ndarray,
+) -> np.ndarray:
+    """The ids (in `scheme.bio_names`) of every token's BIO tag of the released spans.
+
+    `bio_of_cut`'s rule for the whole batch; a document where it declines (an unusual span)
+    gets `spans_to_bio`'s tags, sentence by sentence, or its error.
+    """
+    tags = np.zeros(len(starts), dtype=np.int64)
+    ids = {name: index for index, name in enumerate(scheme.label_names)}
+    released = [sorted(p[1]) for p in pending]
+    lo, counts = _values([[s.start for s in spans] for spans in released], bases)
+    hi, _ = _values([[s.end for s in spans] for spans in released], bases)
+    if not len(lo):
+        return tags
+    labels = np.array([ids[s.label] for spans in released for s in spans], dtype=np.int64)
+    of_span = np.repeat(np.arange(len(pending)), counts)
+    count = len(starts)
+    first = np.minimum(np.searchsorted(starts, lo), max(count - 1, 0))
+    last = np.minimum(np.searchsorted(ends, hi), max(count - 1, 0))
+    if count:
+        good = (starts[first] == lo) & (ends[last] == hi) & (last >= first)
+    else:
+        good = np.zeros(len(lo), dtype=bool)
+    # Spans are sorted within each document: an overlap starts at or before the last one's end.
+    follows = np.concatenate([[False], of_span[1:] == of_span[:-1]])
+    good &= ~(follows & (first <= np.concatenate([[-1], last[:-1]])))
+    sentence = np.searchsorted(sentences, np.concatenate([first, last]), side="right")
+    good &= sentence[: len(first)] == sentence[len(first) :]
+    unusual = np.unique(of_span[~good])
+    tagged = ~np.isin(of_span, unusual)
+    first, last, begin = first[tagged], last[tagged], 1 + 2 * labels[tagged]
+    tags[first] = begin
+    tags[_ranges(first + 1, last - first)] = np.repeat(begin + 1, last - first)
+    if len(unusual):
+        names = {name: index for index, name in enumerate(scheme.bio_names)}
+        for index in unusual.tolist():
+            doc, spans, edges, proposals = pending[index]
+            found = split_sentences(doc.text, edges, proposals)
+            own = [names[t] for s in found for t in spans_to_bio(s, spans)]
+            tags[first_token[index] : stop_token[index]] = own
+    return tags
