@@ -8,6 +8,7 @@ themselves are read and written by kinews.files; where a root keeps them is kine
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,6 +134,16 @@ class Annotation:
     updated_at: str | None
     origin: dict[str, Any] | None
     spans: tuple[Span, ...] = field(default=())
+
+
+# Span order as a key of plain tuples: the same order as Span's own comparisons, which are
+# Python calls (a build sorts every span of the corpus more than once).
+_SPAN_ORDER = operator.attrgetter(*SPAN.names)
+
+
+def sorted_spans(spans: Iterable[Span]) -> list[Span]:
+    """`sorted(spans)`, faster."""
+    return sorted(spans, key=_SPAN_ORDER)
 
 
 for _record, _contract in ((Document, DOCUMENT), (Span, SPAN), (Annotation, ANNOTATION)):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from kinews.records import Annotation, Document, Span
+from kinews.records import Annotation, Document, Span, sorted_spans
 from kinews.scheme import Scheme
 from kinews.tokens import Proposals, spans_to_bio, split_sentences
 
@@ -211,7 +211,7 @@ def _tags(
     """
     tags = np.zeros(len(starts), dtype=np.int64)
     ids = {name: index for index, name in enumerate(scheme.label_names)}
-    released = [sorted(p[1]) for p in pending]
+    released = [sorted_spans(p[1]) for p in pending]
     lo, counts = _values([[s.start for s in spans] for spans in released], bases)
     hi, _ = _values([[s.end for s in spans] for spans in released], bases)
     if not len(lo):
