@@ -86,7 +86,7 @@ def describe(
         )
         for split in SPLITS
     }
-    render_label_chart(label_counts, scheme.label_names, staging / CHART)
+    render_label_chart(label_counts, names, staging / CHART, cache)
     manual_version = guidelines_version(root, dataset)  # refuses a missing manual first
     shutil.copyfile(root / dataset.guidelines, staging / GUIDELINES)
     records = [a for d in released for a in layers[d.id]]
