@@ -8,7 +8,8 @@ import zlib
 from collections import Counter
 
 from conftest import REPO
-from kinews.release.chart import label_chart_png, render_label_chart
+from kinews.cache_entry import read_entry
+from kinews.release.chart import FOLDER, label_chart_png, render_label_chart
 from kinews.scheme import load_scheme
 
 COUNTS = {
@@ -59,3 +60,28 @@ def test_other_counts_give_another_picture():
     labels = ["ORG", "LOC", "TECH"]
     changed = dict(COUNTS, test=Counter({"LOC": 1}))
     assert label_chart_png(COUNTS, labels) != label_chart_png(changed, labels)
+
+
+def test_the_chart_cache_gives_the_same_bytes_and_a_damaged_entry_is_drawn_again(tmp_path):
+    labels = load_scheme(REPO).label_names
+    root = tmp_path / "root"
+    render_label_chart(COUNTS, labels, tmp_path / "plain.png")
+    render_label_chart(COUNTS, labels, tmp_path / "first.png", cache=root)
+    [entry] = (root / FOLDER).glob("*.png")
+    render_label_chart(COUNTS, labels, tmp_path / "cached.png", cache=root)
+    entry.write_bytes(entry.read_bytes()[:-10])  # truncated
+    render_label_chart(COUNTS, labels, tmp_path / "redrawn.png", cache=root)
+    plain = (tmp_path / "plain.png").read_bytes()
+    for name in ("first", "cached", "redrawn"):
+        assert (tmp_path / f"{name}.png").read_bytes() == plain
+    assert read_entry(entry) == plain  # rewritten whole
+
+
+def test_other_counts_have_another_cache_entry(tmp_path):
+    labels = ["ORG", "LOC", "TECH"]
+    render_label_chart(COUNTS, labels, tmp_path / "a.png", cache=tmp_path)
+    render_label_chart(
+        dict(COUNTS, test=Counter({"LOC": 1})), labels, tmp_path / "b.png", cache=tmp_path
+    )
+    assert len(list((tmp_path / FOLDER).glob("*.png"))) == 2
+    assert (tmp_path / "a.png").read_bytes() != (tmp_path / "b.png").read_bytes()

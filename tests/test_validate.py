@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from conftest import CASES, GOLDEN, REPO, SHARED
 from kinews.ingest import normalise, sha256_text
 from kinews.records import Annotation, Document, Span, to_json, write_jsonl
-from kinews.root import scan_annotations, scan_documents
+from kinews.root import read_checked, scan_annotations, scan_documents
 from kinews.scheme import load_scheme
 from kinews.validate import validate
 from kinews.validate.rules import RULES
@@ -661,3 +661,19 @@ def test_the_benchmark_corpus_is_valid_and_read_by_the_fast_path(tmp_path):
     assert careful_files(tmp_path / "bench") == ()
     errors = [p for p in validate(tmp_path / "bench") if p.severity != "info"]
     assert errors == []
+
+
+@pytest.mark.parametrize("code", ["base", *CASE_CODES])
+def test_records_decoded_by_msgspec_are_the_strict_readers_wherever_the_check_passes(
+    code, tmp_path
+):
+    """load_valid takes the records from `read_checked` when the check finds no error: then
+    they must be exactly what the strict readers give (which it keeps for every other case)."""
+    root = case_root(code, tmp_path)
+    if any(p.severity == "error" for p in validate(root)):
+        return
+    assert read_checked(root) == (scan_documents(root)[0], scan_annotations(root)[0])
+
+
+def test_the_repository_s_records_decoded_by_msgspec_are_the_strict_readers():
+    assert read_checked(REPO) == (scan_documents(REPO)[0], scan_annotations(REPO)[0])

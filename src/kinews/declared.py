@@ -60,8 +60,14 @@ def parse_yaml(text: str, code: str, name: str, first_line: int = 1) -> tuple[An
     """YAML text (starting at line `first_line` of the file `name`), parsed without aliases;
     the document and its node tree. Raises KinewsError(code) at the line of what is wrong."""
     try:
-        node = yaml.compose(text, Loader=_NoAliases)
-        parsed = yaml.load(text, Loader=_NoAliases)
+        # Parsed once: the node tree, then the document constructed from it (what yaml.load
+        # does after composing the same tree); pure-Python YAML is slow enough to matter.
+        loader = _NoAliases(text)
+        try:
+            node = loader.get_single_node()
+            parsed = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + first_line if mark is not None else None

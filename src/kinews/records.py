@@ -8,11 +8,15 @@ themselves are read and written by kinews.files; where a root keeps them is kine
 from __future__ import annotations
 
 import json
+import operator
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+
+import msgspec
 
 from kinews.errors import KinewsError, Problem, only_errors, render_span
 from kinews.files import write_atomic
@@ -135,6 +139,16 @@ class Annotation:
     spans: tuple[Span, ...] = field(default=())
 
 
+# Span order as a key of plain tuples: the same order as Span's own comparisons, which are
+# Python calls (a build sorts every span of the corpus more than once).
+_SPAN_ORDER = operator.attrgetter(*SPAN.names)
+
+
+def sorted_spans(spans: Iterable[Span]) -> list[Span]:
+    """`sorted(spans)`, faster."""
+    return sorted(spans, key=_SPAN_ORDER)
+
+
 for _record, _contract in ((Document, DOCUMENT), (Span, SPAN), (Annotation, ANNOTATION)):
     # The dataclasses are the typed face of the contract; they must not drift from it.
     assert tuple(_record.__dataclass_fields__) == _contract.names, _record
@@ -156,6 +170,27 @@ class LocatedDocument(Located):
 @dataclass(frozen=True)
 class LocatedAnnotation(Located):
     ann: Annotation
+
+
+def _struct(name: str, contract: Contract, types: dict[type, Any]) -> Any:
+    """A msgspec Struct of the contract's fields, for lines known to hold valid records."""
+    fields: list[Any] = []
+    for f in contract.fields:
+        kind = types[f.type] if f.presence == "required" else types[f.type] | None
+        fields.append((f.name, kind, None) if f.presence == "optional" else (f.name, kind))
+    return msgspec.defstruct(name, fields)
+
+
+# Decoding straight into these is several times faster than json plus the checks of the strict
+# readers below, which is worth it where the validator has already checked every line
+# (`kinews.root.read_checked`); msgspec refuses anything else (a wrong type, a bool for an int).
+SPAN_STRUCT = _struct("SpanStruct", SPAN, {int: int, str: str})
+DOCUMENT_STRUCT = _struct("DocumentStruct", DOCUMENT, {str: str})
+ANNOTATION_STRUCT = _struct(
+    "AnnotationStruct",
+    ANNOTATION,
+    {str: str, dict: dict[str, Any], list: types.GenericAlias(list, (SPAN_STRUCT,))},
+)
 
 
 def dumps(record: Document | Annotation) -> str:

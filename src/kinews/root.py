@@ -7,10 +7,23 @@ than spelling a path of their own.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from kinews.errors import KinewsError, Problem, only_errors
 from kinews.files import scan_jsonl
-from kinews.records import LocatedAnnotation, LocatedDocument, read_annotation, read_document
+from kinews.records import (
+    ANNOTATION_STRUCT,
+    DOCUMENT_STRUCT,
+    Annotation,
+    Document,
+    LocatedAnnotation,
+    LocatedDocument,
+    Span,
+    read_annotation,
+    read_document,
+)
 
 DOCUMENTS_FILE = Path("corpus") / "documents.jsonl"
 ANNOTATIONS_DIR = Path("annotations")
@@ -99,3 +112,41 @@ def load_annotations(root: Path) -> list[LocatedAnnotation]:
     if only_errors(problems):
         raise KinewsError(only_errors(problems))
     return records
+
+
+def read_checked(root: Path) -> tuple[list[LocatedDocument], list[LocatedAnnotation]] | None:
+    """What `scan_documents` and `scan_annotations` return, decoded by msgspec, for files whose
+    every line is a valid record (what the validator has checked); None when a file is not such
+    a file (a blank line, a line msgspec refuses): then the scans say what is wrong with it."""
+    path = root / DOCUMENTS_FILE
+    docs = _decoded(root, path, DOCUMENT_STRUCT) if path.exists() else []
+    if docs is None:
+        return None
+    documents = [
+        LocatedDocument(name, line, Document(*msgspec.structs.astuple(value)))
+        for name, line, value in docs
+    ]
+    records: list[LocatedAnnotation] = []
+    for path in annotation_files(root):
+        found = _decoded(root, path, ANNOTATION_STRUCT)
+        if found is None:
+            return None
+        for name, line, value in found:
+            *fields, raw = msgspec.structs.astuple(value)
+            spans = tuple(Span(*msgspec.structs.astuple(s)) for s in raw)
+            records.append(LocatedAnnotation(name, line, Annotation(*[*fields, spans])))
+    return documents, records
+
+
+def _decoded(root: Path, path: Path, kind: type) -> list[tuple[str, int, Any]] | None:
+    """Each line's value with its file and line number, or None (see read_checked)."""
+    data = path.read_bytes()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    try:
+        values: list[Any] = msgspec.json.Decoder(kind).decode_lines(data)
+    except msgspec.DecodeError:
+        return None
+    if len(values) != lines:  # blank lines were skipped: the line numbers would be off
+        return None
+    name = display(root, path)
+    return [(name, number, value) for number, value in enumerate(values, start=1)]

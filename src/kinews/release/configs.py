@@ -18,7 +18,7 @@ from typing import Any
 
 from datasets import ClassLabel, Features, List, Value
 
-from kinews.records import Annotation, Document, Span
+from kinews.records import Annotation, Document, Span, sorted_spans
 from kinews.scheme import Scheme
 from kinews.tokens import Proposals, bio_of_cut, cut_text, spans_to_bio, split_sentences
 
@@ -146,7 +146,7 @@ def _span_rows(spans: tuple[Span, ...], scheme: Scheme) -> list[dict[str, Any]]:
     ids = {name: index for index, name in enumerate(scheme.label_names)}
     return [
         {"start": s.start, "end": s.end, "label": ids[s.label], "text": s.text}
-        for s in sorted(spans)
+        for s in sorted_spans(spans)
     ]
 
 

@@ -16,8 +16,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Features
 
 from kinews.adjudication.agreement import measure
@@ -46,6 +48,9 @@ from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 from kinews.tokens import Proposals
 
+# A config's split: its rows, or (the sentences config) their Arrow table.
+Rows: TypeAlias = "list[dict[str, Any]] | pa.Table"
+
 
 def describe(
     staging: Path,
@@ -56,7 +61,7 @@ def describe(
     date: str,
     scheme: Scheme,
     features: Mapping[str, Features],
-    rows: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    rows: Mapping[str, Mapping[str, Rows]],
     num_bytes: Mapping[str, Mapping[str, int]],
     shards: Mapping[str, Mapping[str, tuple[str, ...]]],
     released: Sequence[Document],
@@ -76,13 +81,14 @@ def describe(
     `cache`: the dataset root whose baseline cache may hold the baseline's figures (None: none).
     `baseline`: False leaves the CRF untrained and the card's section says how to measure it.
     """
+    names = scheme.label_names
     label_counts = {
         split: Counter(
-            scheme.label_names[s["label"]] for r in rows["documents"][split] for s in r["spans"]
+            names[s["label"]] for r in _dicts(rows["documents"][split]) for s in r["spans"]
         )
         for split in SPLITS
     }
-    render_label_chart(label_counts, scheme.label_names, staging / CHART)
+    render_label_chart(label_counts, names, staging / CHART, cache)
     manual_version = guidelines_version(root, dataset)  # refuses a missing manual first
     shutil.copyfile(root / dataset.guidelines, staging / GUIDELINES)
     records = [a for d in released for a in layers[d.id]]
@@ -95,7 +101,7 @@ def describe(
         rows={c: {s: len(rows[c][s]) for s in SPLITS} for c in CONFIGS},
         num_bytes={c: dict(n) for c, n in num_bytes.items()},
         label_counts=label_counts,
-        tokens={s: sum(len(r["tokens"]) for r in rows["sentences"][s]) for s in SPLITS},
+        tokens={s: _tokens(rows["sentences"][s]) for s in SPLITS},
         dataset=dataset,
         annotation=annotation_facts(records, [d.id for d in released]),
         guidelines_version=manual_version,
@@ -163,10 +169,25 @@ def _prepared_num_bytes(staging: Path, configs: Sequence[str]) -> dict[str, dict
     return sizes
 
 
-def _examples(rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+def _examples(rows: Mapping[str, Mapping[str, Rows]]) -> dict[str, dict[str, Any]]:
     """The first row of each config, for the card."""
     return {
-        config: next(rows[config][split][0] for split in SPLITS if rows[config][split])
+        config: next(_first(rows[config][split]) for split in SPLITS if len(rows[config][split]))
         for config in CONFIGS
-        if any(rows[config][split] for split in SPLITS)
+        if any(len(rows[config][split]) for split in SPLITS)
     }
+
+
+def _first(rows: Rows) -> dict[str, Any]:
+    return rows.slice(0, 1).to_pylist()[0] if isinstance(rows, pa.Table) else rows[0]
+
+
+def _dicts(rows: Rows) -> list[dict[str, Any]]:
+    return rows.to_pylist() if isinstance(rows, pa.Table) else rows
+
+
+def _tokens(rows: Rows) -> int:
+    """Tokens of a split of the sentences config."""
+    if isinstance(rows, pa.Table):
+        return int(pc.sum(pc.list_value_length(rows["tokens"])).as_py() or 0)
+    return sum(len(r["tokens"]) for r in rows)

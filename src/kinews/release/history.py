@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kinews.errors import KinewsError, Problem, plural
 from kinews.files import write_atomic
-from kinews.records import Annotation
+from kinews.records import Annotation, sorted_spans
 from kinews.release.splits import SPLITS
 from kinews.root import RELEASES_DIR
 
@@ -78,7 +78,7 @@ def document_entry(
     split: str, group: str | None, text_sha256: str, ann: Annotation
 ) -> DocumentEntry:
     """What a release record keeps about one released document."""
-    spans = [[s.start, s.end, s.label] for s in sorted(ann.spans)]
+    spans = [[s.start, s.end, s.label] for s in sorted_spans(ann.spans)]
     return DocumentEntry(
         split=split,
         group=group,

@@ -80,15 +80,20 @@ def write_split(
     folder: Path,
     config: str,
     split: str,
-    rows: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | pa.Table,
     features: Features,
     max_shard_size: int,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> WrittenSplit:
-    """Write one config's split under `folder` as one or more shards (sizes in bytes)."""
+    """Write one config's split (its rows, or their table) under `folder` as one or more
+    shards (sizes in bytes)."""
     # features.arrow_schema carries the `huggingface` metadata, which is how ClassLabel names
     # survive the trip through Parquet.
-    table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
+    if isinstance(rows, pa.Table):
+        # One chunk per column, as from_pylist makes it: chunks could change the pages written.
+        table = rows.cast(features.arrow_schema).combine_chunks()
+    else:
+        table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
     sizes = _row_sizes(table, min(max_shard_size, row_group_size))
     shards = boundaries(sizes, max_shard_size) if sizes else [range(table.num_rows)]
     files = []
