@@ -4,8 +4,8 @@ with numpy instead of a Python object per token.
 A build cuts every token of the corpus, and the rows' dicts and lists were most of a rebuild's
 time per document. Here the tokens, sentences and tags of a batch of documents are a few numpy
 arrays (the same rules as `kinews.tokens.cut_text` and `bio_of_cut`), from which the split's
-columns are assembled directly. The values are the rows' exactly (tests/test_sentences.py compares both on
-any text; the repository's own releases rebuild byte for byte).
+columns are assembled directly. The values are the rows' exactly (tests/test_sentences.py
+compares both on any text; the repository's own releases rebuild byte for byte).
 """
 
 from __future__ import annotations
