@@ -693,3 +693,13 @@ def test_an_incremental_pull_finds_documents_by_id_as_the_corpus_reader_reads_th
     lazy = LazyDocuments(corpus)
     assert sorted(lazy) == sorted(full) and "de-separator" in lazy
     assert all(lazy[doc_id] == doc for doc_id, doc in full.items())
+
+
+@given(st.lists(st.sampled_from([b"", b" ", b"\t", b"\r", b"\x0c", b"{}", b' {"a": 1} ', b"\n"])))
+def test_a_records_files_lines_are_numbered_as_the_json_lines_reader_numbers_them(pieces):
+    # A pull splits the records file once, without a loop in Python when no line is blank.
+    from kinews.labelstudio.merge import _numbered
+
+    data = b"".join(pieces)
+    expected = [(n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip()]
+    assert _numbered(data) == expected

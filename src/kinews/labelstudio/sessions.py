@@ -22,8 +22,10 @@ from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.export_file import read_export
 from kinews.labelstudio.merge import (
     Carry,
+    Local,
     PullReport,
     convert_and_write,
+    index_records,
     read_corpus,
     read_records,
 )
@@ -208,7 +210,7 @@ def pull(
             lambda: find_project(client, title),
             lambda: user_emails(client),
             lambda: server_clock(client),
-            lambda: _or_error(lambda: read_corpus(root, path, lazily=last is not None)),
+            lambda: _or_error(lambda: _read_local(root, path, last is not None)),
             lambda: _or_error(lambda: _changed(client, last.project, last) if last else None),
         )
         if project is None:
@@ -257,7 +259,7 @@ def pull(
         base = state if carry is not None and state is not None else None
         new = [t for t in exported if base is None or t.id > base.last_task]
         if outcome.report.written:
-            file_sha256 = hashes.written(path, outcome.content)
+            file_sha256 = hashes.written(path, outcome.content, outcome.written_sha256)
         else:
             file_sha256 = hashes.digest(path)
         save_state(
@@ -287,6 +289,16 @@ def _state_fits(state: PullState, url: str, path: Path, hashes: FileHashes) -> b
     """Whether the state is of this server and of the records file as it is (its project and
     Label Studio's version are checked once the server has named them)."""
     return state.server == url and state.file_sha256 == hashes.digest(path)
+
+
+def _read_local(root: Path, path: Path, incremental: bool) -> Local:
+    """Scheme and corpus; for an incremental pull also the indexes of corpus and records file
+    (what takes longest of it at 10,000 tasks), while the server answers."""
+    local = read_corpus(root, path, lazily=incremental)
+    if incremental:
+        len(local.docs)  # a LazyDocuments indexes its lines on first use
+        index_records(root, local, path)
+    return local
 
 
 def _or_error(call: Callable[[], Any]) -> Any:
