@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +347,9 @@ def convert_and_write(
     gone = {k: line for k, line in kept.items() if k not in carried}
     deleted = tuple(sorted(line.describe for line in gone.values()))
     merged = [*fresh.values(), *carried.values(), *([] if prune else gone.values())]
-    data = b"".join(line.text + b"\n" for line in sorted(merged, key=lambda x: x.order))
+    # One join, no copy of each line with its \n (28 MB at 10,000 tasks).
+    texts = [line.text for line in sorted(merged, key=attrgetter("order"))]
+    data = b"\n".join([*texts, b""])
     pseudonyms.save()  # before the records, so no record names a pseudonym the map lacks
     # No file for a project without records yet; otherwise only when its bytes change.
     if path.exists():
