@@ -633,11 +633,22 @@ def test_serve_refuses_to_start_without_account_and_token(tmp_path):
     assert "set LABEL_STUDIO_USERNAME in the environment" in result.stderr
 
 
-def test_a_pull_does_not_import_the_validator():
-    # Half a second of numpy and pyarrow at the start of every `kinews ls pull` and `push`.
-    code = "import sys, kinews.cli, kinews.labelstudio.sessions; print('numpy' in sys.modules)"
+def test_a_pull_imports_neither_the_validator_nor_the_release_modules():
+    # Half a second of numpy and pyarrow, and a few tenths of the release modules' history and
+    # declarations, at the start of every `kinews ls pull` and `push`.
+    code = (
+        "import sys, kinews.cli, kinews.labelstudio.sessions; "
+        "print(sorted(m for m in sys.modules if m == 'numpy' or m.startswith('kinews.release')))"
+    )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "False"
+    assert shown.stdout.strip() == "[]"
+
+
+def test_the_cli_shows_the_release_modules_own_default_shard_size():
+    from kinews.cli.common import MAX_SHARD_SIZE
+    from kinews.release import folder
+
+    assert MAX_SHARD_SIZE == folder.MAX_SHARD_SIZE
 
 
 def test_a_push_reads_ids_and_text_hashes_as_the_full_reader_would_or_leaves_it_to_it(seed_root):
@@ -682,3 +693,13 @@ def test_an_incremental_pull_finds_documents_by_id_as_the_corpus_reader_reads_th
     lazy = LazyDocuments(corpus)
     assert sorted(lazy) == sorted(full) and "de-separator" in lazy
     assert all(lazy[doc_id] == doc for doc_id, doc in full.items())
+
+
+@given(st.lists(st.sampled_from([b"", b" ", b"\t", b"\r", b"\x0c", b"{}", b' {"a": 1} ', b"\n"])))
+def test_a_records_files_lines_are_numbered_as_the_json_lines_reader_numbers_them(pieces):
+    # A pull splits the records file once, without a loop in Python when no line is blank.
+    from kinews.labelstudio.merge import _numbered
+
+    data = b"".join(pieces)
+    expected = [(n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip()]
+    assert _numbered(data) == expected

@@ -731,6 +731,27 @@ def test_a_pull_reads_every_task_when_its_state_is_missing_corrupt_or_the_file_w
     assert records_file(root, title).read_bytes() == written
 
 
+def test_a_state_of_a_project_that_is_gone_is_not_used_and_asking_it_is_no_error(
+    client, root, title, kinews
+):
+    # The changed tasks are asked of the state's project while the title is looked up: when the
+    # title names another project by then, that answer (an error here) is not used.
+    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
+    annotate(client, title)
+    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
+    [state] = (root / ".kinews-local" / "ls-pull").glob("*.json")
+    written = records_file(root, title).read_bytes()
+    raw = json.loads(state.read_text("utf-8"))
+    state.write_text(json.dumps({**raw, "project": 10**9}), "utf-8")
+
+    again = kinews("ls", "pull", "--project", title, "--root", root)
+    assert again.exit_code == 0, again.output
+    assert "read only the tasks changed" not in again.output
+    assert "0 new, 0 updated, 6 unchanged" in again.output
+    assert records_file(root, title).read_bytes() == written
+    assert json.loads(state.read_text("utf-8"))["project"] == raw["project"]
+
+
 def test_a_push_after_a_push_still_sees_tasks_edited_or_deleted_in_label_studio(
     client, root, title, kinews
 ):

@@ -12,10 +12,18 @@ from typing import Annotated
 
 import typer
 
-from kinews.cli.common import OWN_PROCESS, Commands, ReportFormat, Root, TextOrJson, err, out
+from kinews.cli.common import (
+    MAX_SHARD_SIZE,
+    OWN_PROCESS,
+    Commands,
+    ReportFormat,
+    Root,
+    TextOrJson,
+    err,
+    out,
+)
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
-from kinews.release.folder import MAX_SHARD_SIZE
 from kinews.root import GOLD_FILE, WORKLIST_FILE
 
 app = typer.Typer(

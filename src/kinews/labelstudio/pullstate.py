@@ -143,9 +143,10 @@ class FileHashes:
             self.seen[key] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, sha)
         return sha  # (changed while it was read: not remembered, hashed again next time)
 
-    def written(self, path: Path, data: bytes) -> str:
-        """The sha256 of `data`, just written to `path` (not read back)."""
-        sha = hashlib.sha256(data).hexdigest()
+    def written(self, path: Path, data: bytes, sha256: str = "") -> str:
+        """The sha256 of `data` (`sha256`, when hashed already), just written to `path` (not
+        read back)."""
+        sha = sha256 or hashlib.sha256(data).hexdigest()
         stat = path.stat()
         if stat.st_size == len(data):  # (the root is locked: nothing else writes it meanwhile)
             self.seen[str(path)] = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, sha)

@@ -13,8 +13,10 @@ ids only; the export of just those ids follows.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -375,12 +377,17 @@ def task_data(
 
 
 def server_clock(client: Connection) -> tuple[str | None, str]:
-    """(Label Studio's release, the server's clock a second ago in Data Manager format)."""
+    """(Label Studio's release, by the server's clock a time no later than any request sent
+    beside this one was answered, in Data Manager format)."""
+    started = time.monotonic()
     response = client.response("api/version", "reading the server version")
-    # The Date header has whole seconds: a second earlier is never later than now.
+    waited = time.monotonic() - started
+    # The Date header has whole seconds, and a request sent at the same time as this one may
+    # have been answered up to `waited` earlier: stepping back both is never later than it.
     date = response.headers.get("date")
     now = parsedate_to_datetime(date) if date else datetime.now(UTC)
-    since = (now.astimezone(UTC) - timedelta(seconds=1)).replace(tzinfo=None)
+    back = timedelta(seconds=1 + math.ceil(waited))
+    since = (now.astimezone(UTC) - back).replace(tzinfo=None)
     return answer_of(response, "reading the server version").get("release"), since.strftime(
         DATETIME_FORMAT
     )

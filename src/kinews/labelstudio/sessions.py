@@ -22,8 +22,10 @@ from kinews.labelstudio import export as labelstudio
 from kinews.labelstudio.export_file import read_export
 from kinews.labelstudio.merge import (
     Carry,
+    Local,
     PullReport,
     convert_and_write,
+    index_records,
     read_corpus,
     read_records,
 )
@@ -190,32 +192,39 @@ def pull(
     span that does not fit, or (`ls-file-foreign`) when the file holds records of another
     project or server.
     """
-    project, emails, (version, began) = together(
-        lambda: find_project(client, title),
-        lambda: user_emails(client),
-        lambda: server_clock(client),
-    )
-    if project is None:
-        raise KinewsError.single("ls-project-missing", f"no project titled {title!r}")
-    options = labelstudio.Options(drafts=drafts)
     url = server_id(server or os.environ.get("LABEL_STUDIO_URL", ""))
-    origin = {"version": version, "server": url, "project": project.id}
     path = out or root / ANNOTATIONS_DIR / f"ls-{_slug(title)}.jsonl"
     check_output_file(path)
-    owner = Source(server=url, project=project.id)
     with root_lock(root, "ls pull"):
         display = _display(root, path)
         state = None if full else load_state(root, display)
         hashes = FileHashes(state.files if state is not None else None)
-        if state is not None and not _state_fits(state, url, project.id, version, path, hashes):
+        if state is not None and not _state_fits(state, url, path, hashes):
             state = None
         if state is not None and state.inputs != _inputs(root, display, drafts, hashes):
             state = None
-        # The server looks for the changed tasks while the scheme and corpus are read.
-        local, read = together(
-            lambda: read_corpus(root, path, lazily=state is not None),
-            lambda: _changed(client, project.id, state) if state is not None else None,
+        # Every request goes out at once, while the scheme and corpus are read: the changed
+        # tasks are asked of the project the last pull read, whose id is checked below.
+        last = state
+        project, emails, (version, began), local, read = together(
+            lambda: find_project(client, title),
+            lambda: user_emails(client),
+            lambda: server_clock(client),
+            lambda: _or_error(lambda: _read_local(root, path, last is not None)),
+            lambda: _or_error(lambda: _changed(client, last.project, last) if last else None),
         )
+        if project is None:
+            raise KinewsError.single("ls-project-missing", f"no project titled {title!r}")
+        if isinstance(local, KinewsError):
+            raise local
+        if state is not None and (state.project, state.version) != (project.id, version):
+            state, read = None, None  # (the last pull's project may be gone: no error of it)
+            local = read_corpus(root, path)  # a full pull parses the whole corpus
+        if isinstance(read, KinewsError):
+            raise read
+        options = labelstudio.Options(drafts=drafts)
+        origin = {"version": version, "server": url, "project": project.id}
+        owner = Source(server=url, project=project.id)
         if state is None or read is None:
             ids, carry = None, None
         else:
@@ -250,7 +259,7 @@ def pull(
         base = state if carry is not None and state is not None else None
         new = [t for t in exported if base is None or t.id > base.last_task]
         if outcome.report.written:
-            file_sha256 = hashes.written(path, outcome.content)
+            file_sha256 = hashes.written(path, outcome.content, outcome.written_sha256)
         else:
             file_sha256 = hashes.digest(path)
         save_state(
@@ -276,11 +285,29 @@ def pull(
     return outcome.report
 
 
-def _state_fits(
-    state: PullState, url: str, project: int, version: str | None, path: Path, hashes: FileHashes
-) -> bool:
-    same_source = (state.server, state.project, state.version) == (url, project, version)
-    return same_source and state.file_sha256 == hashes.digest(path)
+def _state_fits(state: PullState, url: str, path: Path, hashes: FileHashes) -> bool:
+    """Whether the state is of this server and of the records file as it is (its project and
+    Label Studio's version are checked once the server has named them)."""
+    return state.server == url and state.file_sha256 == hashes.digest(path)
+
+
+def _read_local(root: Path, path: Path, incremental: bool) -> Local:
+    """Scheme and corpus; for an incremental pull also the indexes of corpus and records file
+    (what takes longest of it at 10,000 tasks), while the server answers."""
+    local = read_corpus(root, path, lazily=incremental)
+    if incremental:
+        len(local.docs)  # a LazyDocuments indexes its lines on first use
+        index_records(root, local, path)
+    return local
+
+
+def _or_error(call: Callable[[], Any]) -> Any:
+    """The call's result or its KinewsError, raised by the caller only once it knows the
+    result is needed (a missing project is said first)."""
+    try:
+        return call()
+    except KinewsError as error:
+        return error
 
 
 def _inputs(root: Path, display: str, drafts: bool, hashes: FileHashes) -> str:
