@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from conftest import tree
 from kinews.errors import KinewsError
+from kinews.release import MAX_SHARD_SIZE
 from kinews.release.configs import CONFIGS
 from kinews.release.diff import diff_releases, read_release
-from kinews.release.folder import MAX_SHARD_SIZE
 from kinews.release.parquet import (
     ROW_GROUP_SIZE,
     boundaries,

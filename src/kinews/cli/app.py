@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from kinews.cli.common import (
-    MAX_SHARD_SIZE,
     OWN_PROCESS,
     Commands,
     ReportFormat,
@@ -24,6 +23,7 @@ from kinews.cli.common import (
 )
 from kinews.cli.ls import ls_app
 from kinews.errors import plural
+from kinews.release import MAX_SHARD_SIZE
 from kinews.root import GOLD_FILE, WORKLIST_FILE
 
 app = typer.Typer(

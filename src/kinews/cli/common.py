@@ -31,9 +31,6 @@ Root = Annotated[
 TextOrJson = Annotated[Literal["text", "json"], typer.Option("--format", help="text or json.")]
 ReportFormat = Literal["text", "json", "github"]  # kinews.validate.report.REPORT_FORMATS
 Offsets = Literal["code-points", "utf-16"]  # kinews.labelstudio.export.Options.offsets
-# kinews.release.folder.MAX_SHARD_SIZE (a test checks they agree): `build`'s default, spelled
-# here so that the start of every command need not import the release modules and yaml.
-MAX_SHARD_SIZE = "500MB"
 # `kinews.cli.main` runs the app with this context object: a process that ends with the command.
 OWN_PROCESS = "own-process"
 

@@ -41,6 +41,7 @@ from kinews.files import (
 )
 from kinews.proposals import Progress, default_workers, tokenize_documents
 from kinews.records import Annotation, Document
+from kinews.release import MAX_SHARD_SIZE
 from kinews.release.card_facts import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,
@@ -50,7 +51,7 @@ from kinews.release.configs import (
     features_of,
 )
 from kinews.release.describe import describe
-from kinews.release.folder import MAX_SHARD_SIZE, folder_name
+from kinews.release.folder import folder_name
 from kinews.release.history import (
     CHANGELOG_ENTRY,
     CHANGELOG_VERSION_HEADING,

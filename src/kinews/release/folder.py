@@ -29,9 +29,6 @@ CROISSANT = "croissant.json"
 CHECKSUMS = "SHA256SUMS"
 CHART = "label-counts.png"
 GUIDELINES = "GUIDELINES.md"
-# The Hub's convention for one Parquet file, `datasets.config.MAX_SHARD_SIZE` (a test checks
-# they agree); spelled here so the CLI need not import `datasets` to show its default.
-MAX_SHARD_SIZE = "500MB"
 _SHARD = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}\.parquet$")
 # The dataset's name (schemas/dataset.yaml: lower case, digits, `-`) and its version.
 _FOLDER_VERSION = re.compile(rf"[a-z0-9][a-z0-9-]*-({SEMVER})")  # the whole name: fullmatch
