@@ -685,14 +685,19 @@ def test_a_repull_reads_only_changed_tasks_and_writes_what_a_full_pull_writes(
     assert deleted.id not in {r["origin"]["annotation"] for r in pulled(root, title)}
 
 
-def test_a_pull_reads_every_task_when_its_state_is_missing_corrupt_or_the_file_was_edited(
-    client, root, title, kinews
-):
+def pulled_once(client, root: Path, title: str, kinews) -> tuple[Path, bytes]:
+    """Push, annotate and pull once: the pull's state file and the records file it wrote."""
     assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
     annotate(client, title)
     assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
     [state] = (root / ".kinews-local" / "ls-pull").glob("*.json")
-    written = records_file(root, title).read_bytes()
+    return state, records_file(root, title).read_bytes()
+
+
+def test_a_pull_reads_every_task_when_its_state_is_missing_corrupt_or_the_file_was_edited(
+    client, root, title, kinews
+):
+    state, written = pulled_once(client, root, title, kinews)
 
     state.write_text("{not json", "utf-8")
     corrupt = kinews("ls", "pull", "--project", title, "--root", root)
@@ -736,11 +741,7 @@ def test_a_state_of_a_project_that_is_gone_is_not_used_and_asking_it_is_no_error
 ):
     # The changed tasks are asked of the state's project while the title is looked up: when the
     # title names another project by then, that answer (an error here) is not used.
-    assert kinews("ls", "push", "--project", title, "--root", root).exit_code == 0
-    annotate(client, title)
-    assert kinews("ls", "pull", "--project", title, "--root", root).exit_code == 0
-    [state] = (root / ".kinews-local" / "ls-pull").glob("*.json")
-    written = records_file(root, title).read_bytes()
+    state, written = pulled_once(client, root, title, kinews)
     raw = json.loads(state.read_text("utf-8"))
     state.write_text(json.dumps({**raw, "project": 10**9}), "utf-8")
 
