@@ -172,11 +172,13 @@ class LocatedAnnotation(Located):
     ann: Annotation
 
 
-def _struct(name: str, contract: Contract, types: dict[type, Any]) -> Any:
-    """A msgspec Struct of the contract's fields, for lines known to hold valid records."""
+def _struct(name: str, contract: Contract, kinds: dict[type, Any]) -> Any:
+    """A msgspec Struct of the contract's fields, for lines known to hold valid records.
+
+    `kinds`: the msgspec type of each of the contract's Python types."""
     fields: list[Any] = []
     for f in contract.fields:
-        kind = types[f.type] if f.presence == "required" else types[f.type] | None
+        kind = kinds[f.type] if f.presence == "required" else kinds[f.type] | None
         fields.append((f.name, kind, None) if f.presence == "optional" else (f.name, kind))
     return msgspec.defstruct(name, fields)
 
