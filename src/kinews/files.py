@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +155,9 @@ def check_output_file(path: Path) -> None:
         raise unwritable(path, f"is inside {parent}, which is a file; a folder is expected there")
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` with `content` in one rename; a crash leaves the old file intact.
+def write_atomic(path: Path, content: bytes | Iterable[bytes]) -> None:
+    """Replace `path` with `content` (bytes, or pieces of them) in one rename; a crash leaves
+    the old file intact.
 
     The file is 0644 and new folders 0755: corpus, annotations and releases are shared, and
     mkstemp's 0600 would keep them from the rest of the team (and from a web server).
@@ -172,7 +173,10 @@ def write_atomic(path: Path, content: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                handle.writelines(content)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -15,6 +15,7 @@ import importlib.metadata
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,7 @@ CHANGELOG_VERSION_HEADING = re.compile(r"^## \[?v?\d.*$", re.MULTILINE)
 TOOLS = ("datasets", "pyarrow", "somajo")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a release holds one per document: no __dict__ each
 class DocumentEntry:
     split: str
     group: str | None
@@ -59,10 +60,32 @@ class ReleaseRecord:
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        # asdict's deep copy of every document entry took most of the time; the fields' own
-        # dicts give the same JSON (keys are sorted).
-        data = {**vars(self), "documents": {k: vars(e) for k, e in self.documents.items()}}
-        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        return "".join(self.json_pieces())
+
+    def json_pieces(self) -> Iterator[str]:
+        """`to_json`'s text in pieces, a document at a time: a release of a million documents
+        is never one string (nor json's list of a hundred million parts of one).
+
+        The text is json.dumps of the whole record (indent 1, keys sorted); each document's
+        entry is dumped by itself and indented by the two levels it sits at.
+        """
+        placeholder = "\0documents\0"
+        head = json.dumps(
+            {**vars(self), "documents": placeholder}, ensure_ascii=False, indent=1, sort_keys=True
+        )
+        before, after = head.split(json.dumps(placeholder))
+        yield before
+        if not self.documents:
+            yield "{}"
+        for index, doc_id in enumerate(sorted(self.documents)):
+            entry = self.documents[doc_id]
+            fields = {name: getattr(entry, name) for name in DocumentEntry.__dataclass_fields__}
+            dumped = json.dumps(fields, ensure_ascii=False, indent=1, sort_keys=True)
+            key = json.dumps(doc_id, ensure_ascii=False)
+            yield ("{\n  " if index == 0 else ",\n  ") + key + ": " + dumped.replace("\n", "\n  ")
+        if self.documents:
+            yield "\n }"
+        yield after + "\n"
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -116,7 +139,7 @@ def load_records(root: Path) -> dict[str, ReleaseRecord]:
 def write_record(root: Path, record: ReleaseRecord) -> Path:
     """Write releases/X.Y.Z.json atomically; returns its path."""
     path = root / RELEASES_DIR / f"{record.version}.json"
-    write_atomic(path, record.to_json().encode("utf-8"))
+    write_atomic(path, (piece.encode("utf-8") for piece in record.json_pieces()))
     return path
 
 
