@@ -25,10 +25,12 @@ import json
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
@@ -90,22 +92,10 @@ def tokenize_documents(
     """`tokenize_texts` for documents, each with SoMaJo's model for its own language; the cache
     under `root` (None: no cache). Raises KinewsError (`tokenizer-language`) naming every
     document whose language SoMaJo has no model for, before tokenizing anything."""
-    models = [model_for(doc.language) for doc in docs]
-    unsupported = [
-        Problem(
-            str(DOCUMENTS_FILE),
-            None,
-            doc.id,
-            None,
-            "tokenizer-language",
-            f"the tokenizer has no model for language {doc.language!r} "
-            f"(it has {', '.join(MODELS)})",
-        )
-        for doc, model in zip(docs, models, strict=True)
-        if model is None
-    ]
+    unsupported = unsupported_languages(docs)
     if unsupported:
         raise KinewsError(unsupported)
+    models = [model_for(doc.language) for doc in docs]
     proposals: dict[int, Proposals] = {}
     cached = computed = 0
     for model in sorted({m for m in models if m is not None}):
@@ -121,6 +111,67 @@ def tokenize_documents(
         proposals.update(zip(chosen, result.proposals, strict=True))
         cached, computed = cached + result.cached, computed + result.computed
     return Tokenized([proposals[i] for i in range(len(docs))], cached, computed)
+
+
+class Written(Protocol):
+    """What the choice of a tokenizer model depends on (a Document, or an outline of one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+
+
+def unsupported_languages(docs: Iterable[Written]) -> list[Problem]:
+    """`tokenizer-language` for each document whose language SoMaJo has no model for."""
+    return [
+        Problem(
+            str(DOCUMENTS_FILE),
+            None,
+            doc.id,
+            None,
+            "tokenizer-language",
+            f"the tokenizer has no model for language {doc.language!r} "
+            f"(it has {', '.join(MODELS)})",
+        )
+        for doc in docs
+        if model_for(doc.language) is None
+    ]
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Executor | None]:
+    """`workers` tokenizing processes, started when the first shard is sent (None: one worker,
+    in this process), for callers that tokenize several times (the build, a batch at a time)."""
+    if workers <= 1:
+        yield None
+        return
+    pool = _LazyPool(workers)
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+
+
+class _LazyPool(Executor):
+    """A process pool that starts its processes only when given work: a rebuild whose tokens
+    all come from the cache starts none."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pool is None:
+            # spawn, not fork: see _run.
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def tokenize_texts(
@@ -168,6 +219,8 @@ def _run(
     """Each shard's proposals, in shard order, as they are ready."""
     if not shards:
         return
+    if isinstance(executor, _LazyPool) and len(shards) == 1:
+        executor = None  # one shard is tokenized here, as without a pool: no process to start
     if executor is not None:
         futures = [executor.submit(propose_each, shard, model) for shard in shards]
         for future in futures:

@@ -21,14 +21,13 @@ import functools
 import gc
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
-
-import pyarrow as pa
+from typing import ParamSpec, TypeVar
 
 from kinews.dataset import load_dataset_declaration
 from kinews.errors import KinewsError
@@ -39,15 +38,12 @@ from kinews.files import (
     replace_folder,
     unwritable,
 )
-from kinews.proposals import Progress, default_workers, tokenize_documents
-from kinews.records import Annotation, Document
+from kinews.proposals import Progress, default_workers, unsupported_languages
 from kinews.release import MAX_SHARD_SIZE
 from kinews.release.card_facts import ChangelogEntry
 from kinews.release.configs import (
     CONFIGS,
-    annotation_row,
     document_features,  # noqa: F401  (re-exported: the documents features, as tests use them)
-    document_row,
     features_of,
 )
 from kinews.release.describe import describe
@@ -60,7 +56,6 @@ from kinews.release.history import (
     add_changelog_entry,
     changelog_date,
     differences,
-    document_entry,
     load_records,
     read_changelog,
     summarise_changes,
@@ -68,18 +63,20 @@ from kinews.release.history import (
     version_key,
     write_record,
 )
-from kinews.release.parquet import parse_size, write_split
-from kinews.release.selection import select_release_annotations
-from kinews.release.sentences import SentenceTable
+from kinews.release.parquet import parse_size
+from kinews.release.reading import BATCH_BYTES, Outline, batches, read_outline
+from kinews.release.selection import released_index, select_release_annotations
 from kinews.release.splits import (
-    SPLITS,
     assign_splits,
     load_manifest,
     merge_recorded,
     write_manifest,
 )
+from kinews.release.writing import Tokenizing, write_rows
+from kinews.scheme import Scheme
 from kinews.tokens import model_for, tokenizer_version
-from kinews.validate import load_valid
+from kinews.validate.valid import is_error
+from kinews.validate.validator import check
 from kinews.worklist import open_items
 
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # the whole string: fullmatch
@@ -161,6 +158,7 @@ def build(
     baseline: bool = True,
     max_shard_size: int = parse_size(MAX_SHARD_SIZE),
     progress: Progress | None = None,
+    batch_bytes: int = BATCH_BYTES,
 ) -> Release:
     """Build dist/<name>-VERSION (name: schemas/dataset.yaml) from the data under `root`.
 
@@ -172,7 +170,9 @@ def build(
     `baseline` False leaves it out (the card says so, and a rebuild needs the same choice). A
     config's split larger than `max_shard_size` bytes (in Arrow memory) is written as several
     shards; a rebuild of a recorded version needs the size it was recorded with. `progress`
-    hears how many new texts are tokenized so far, of how many.
+    hears how many of the released documents are tokenized so far, of how many. The documents
+    are read and written `batch_bytes` of input at a time (kinews.release.writing); the files do
+    not depend on it.
     Raises KinewsError when the input does not validate, a document needs adjudication, a
     released document would change split, the version is not newer than the recorded ones, or
     a recorded version would come out differently; the output folder and root are then left
@@ -189,13 +189,13 @@ def build(
             "date-invalid", f"--date {date!r} must be a real calendar date YYYY-MM-DD"
         )
     check_output_folder(out)  # before the work, not after it
-    checked = load_valid(root)
+    scheme = _valid_scheme(root)
+    outline = read_outline(root)
     gc.freeze()
     dataset = load_dataset_declaration(root)
-    scheme = checked.scheme
-    docs = sorted((d.doc for d in checked.documents), key=lambda d: d.id)
-    located = checked.annotations
-    chosen = select_release_annotations(docs, located)
+    choices = [released_index(outline.statuses_of(i)) for i in range(len(outline.heads))]
+    _refuse_doubtful(outline, [i for i, c in enumerate(choices) if c == -1])
+    chosen = [i for i, c in enumerate(choices) if c is not None]
     if not chosen:
         raise KinewsError.single(
             "nothing-to-release", "no document has an annotation; annotate before building"
@@ -214,53 +214,18 @@ def build(
         load_manifest(root),
         ((v, doc_id, e.split) for v, r in records.items() for doc_id, e in r.documents.items()),
     )
-    released = [d for d in docs if d.id in chosen]
+    released = [outline.heads[i] for i in chosen]
     splits = assign_splits(released, manifest, version)
-
-    layers: dict[str, list[Annotation]] = {}
-    for record in located:
-        layers.setdefault(record.ann.doc_id, []).append(record.ann)
-    tokenized = tokenize_documents(
-        released,
-        root=root if cache else None,
-        workers=default_workers() if workers is None else workers,
-        executor=executor,
-        progress=progress,
-    )
-    tokenizer = tokenizer_version(model_for(doc.language) or "" for doc in released)
+    unsupported = unsupported_languages(released)
+    if unsupported:
+        raise KinewsError(unsupported)
+    tokenizer = tokenizer_version(model_for(head.language) or "" for head in released)
     features = {config: features_of(config, scheme) for config in CONFIGS}
-    rows: dict[str, dict[str, list[dict[str, Any]]]] = {
-        c: {s: [] for s in SPLITS} for c in CONFIGS if c != "sentences"
-    }
-    # The sentences config, by far the most rows, is built as columns (kinews.release.sentences).
-    sentences = {s: SentenceTable(scheme, features["sentences"].arrow_schema) for s in SPLITS}
-    for doc, proposals in zip(released, tokenized.proposals, strict=True):
-        split = splits[doc.id].split
-        own = sorted(layers[doc.id], key=lambda a: (a.annotator, a.status, a.created_at))
-        rows["documents"][split].append(document_row(doc, chosen[doc.id], scheme))
-        sentences[split].add(doc, chosen[doc.id], own, proposals)
-        rows["annotations"][split] += [annotation_row(a, scheme) for a in own]
-    tables: dict[str, dict[str, list[dict[str, Any]] | pa.Table]] = {
-        "documents": dict(rows["documents"]),
-        "sentences": {s: sentences[s].table() for s in SPLITS},
-        "annotations": dict(rows["annotations"]),
-    }
-    gc.freeze()  # the rows, too
-
-    entries = {
-        doc.id: document_entry(splits[doc.id].split, doc.group, doc.sha256, chosen[doc.id])
-        for doc in released
-    }
-    current = ReleaseRecord(version, release_date, tokenizer, tool_versions(), {}, entries)
-    history = [r for v, r in records.items() if version_key(v) < version_key(version)]
-    changelog = [
-        ChangelogEntry(r.version, r.date, tuple(summarise_changes(prev, r)))
-        for prev, r in zip([None, *history], [*history, current], strict=True)
-    ]
 
     target = out / folder_name(dataset.name, version)
     if target.exists() and not target.is_dir():
         raise unwritable(target, "is a file; the release folder would replace it")
+    made = _missing_from(out)
     try:
         out.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         clean_leftovers(out)
@@ -268,16 +233,30 @@ def build(
     except OSError as err:
         raise unwritable(out, f"cannot write here: {err.strerror or err}") from None
     try:
-        written = {
-            config: {
-                split: write_split(
-                    staging, config, split, tables[config][split], features[config], max_shard_size
-                )
-                for split in SPLITS
-                if len(tables[config][split])
-            }
-            for config in CONFIGS
-        }
+        tokenizing = Tokenizing(
+            cache=root if cache else None,
+            workers=default_workers() if workers is None else workers,
+            executor=executor,
+            progress=progress,
+        )
+        rows = write_rows(
+            outline,
+            chosen,
+            splits,
+            staging,
+            scheme,
+            features,
+            max_shard_size,
+            tokenizing,
+            batch_bytes,
+        )
+        contents = rows.tally.contents()
+        current = ReleaseRecord(version, release_date, tokenizer, tool_versions(), {}, rows.entries)
+        history = [r for v, r in records.items() if version_key(v) < version_key(version)]
+        changelog = [
+            ChangelogEntry(r.version, r.date, tuple(summarise_changes(prev, r)))
+            for prev, r in zip([None, *history], [*history, current], strict=True)
+        ]
         files = describe(
             staging,
             root=root,
@@ -286,22 +265,20 @@ def build(
             date=release_date,
             scheme=scheme,
             features=features,
-            rows=tables,
-            num_bytes={c: {s: w.num_bytes for s, w in by.items()} for c, by in written.items()},
-            shards={c: {s: w.files for s, w in by.items()} for c, by in written.items()},
-            released=released,
-            layers=layers,
-            chosen=chosen,
-            proposals={d.id: p for d, p in zip(released, tokenized.proposals, strict=True)},
+            contents=contents,
+            num_bytes={
+                c: {s: w.num_bytes for s, w in by.items()} for c, by in rows.written.items()
+            },
+            shards={c: {s: w.files for s, w in by.items()} for c, by in rows.written.items()},
             tokenizer=tokenizer,
             changelog=changelog,
-            unannotated=len(docs) - len(released),
-            open_items=_open_items(root, released),
+            unannotated=len(outline.heads) - len(released),
+            open_items=_open_items(root, {head.id for head in released}),
             cache=root if cache else None,
             baseline=baseline,
         )
         current = ReleaseRecord(
-            version, release_date, current.tokenizer, current.tools, files, entries
+            version, release_date, current.tokenizer, current.tools, files, current.documents
         )
         if recorded is not None:
             problems = differences(recorded, current)
@@ -310,10 +287,10 @@ def build(
         staging.chmod(FOLDER_MODE)  # mkdtemp makes it 0700; a release is for everyone to read
         replace_folder(staging, target)
     except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(staging, out, made)
         raise unwritable(target, f"cannot write the release here: {err.strerror or err}") from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(staging, out, made)
         raise
     changelog_added = False
     if recorded is None:
@@ -323,16 +300,57 @@ def build(
     return Release(
         version=version,
         path=target,
-        documents={split: len(rows["documents"][split]) for split in SPLITS},
-        spans=sum(len(r["spans"]) for split in SPLITS for r in rows["documents"][split]),
-        unannotated=tuple(d.id for d in docs if d.id not in chosen),
+        documents=contents.rows["documents"],
+        spans=contents.spans,
+        unannotated=tuple(h.id for h, c in zip(outline.heads, choices, strict=True) if c is None),
         files=files,
         date=release_date,
         recorded=recorded is None,
         changelog_added=changelog_added,
-        tokenized=tokenized.computed,
-        tokens_cached=tokenized.cached,
+        tokenized=rows.computed,
+        tokens_cached=rows.cached,
     )
+
+
+def _valid_scheme(root: Path) -> Scheme:
+    """The scheme of a root that validates. Raises KinewsError listing every error."""
+    scheme, problems = check(root)
+    errors = [p for p in problems if is_error(p)]
+    if errors:
+        raise KinewsError(errors)
+    return scheme
+
+
+def _refuse_doubtful(outline: Outline, doubtful: list[int]) -> None:
+    """Raise what `select_release_annotations` says of the documents whose records leave the
+    choice to a person (several gold records, or several submitted and no gold)."""
+    if doubtful:
+        for batch in batches(outline, doubtful, batch_bytes=sys.maxsize):
+            select_release_annotations([d.doc for d in batch.documents], batch.records)
+        raise AssertionError("documents refused by their statuses were accepted")
+
+
+def _missing_from(path: Path) -> Path | None:
+    """The outermost folder of `path` (itself included) that does not exist yet."""
+    missing = None
+    while not path.exists():
+        missing, path = path, path.parent
+    return missing
+
+
+def _abandon(staging: Path, out: Path, made: Path | None) -> None:
+    """Remove what a failed build wrote: its staging folder, and the folders it made for `out`
+    (from `out` up to `made`), each only if empty: another build may be writing there."""
+    shutil.rmtree(staging, ignore_errors=True)
+    if made is None:
+        return
+    for folder in (out, *out.parents):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == made:
+            return
 
 
 def _release_date(
@@ -362,7 +380,6 @@ def is_calendar_date(value: str) -> bool:
     return True
 
 
-def _open_items(root: Path, released: list[Document]) -> dict[str, int]:
+def _open_items(root: Path, ids: set[str]) -> dict[str, int]:
     """Open adjudication items of the released documents (doc_id -> count)."""
-    ids = {d.id for d in released}
     return {doc_id: n for doc_id, n in open_items(root).items() if doc_id in ids}

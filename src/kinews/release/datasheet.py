@@ -63,6 +63,16 @@ class AnnotationFacts:
     tools: tuple[str, ...]  # annotation tools with versions, from the records' origin
     lead_times: int  # records with a measured lead time
 
+    def __add__(self, other: AnnotationFacts) -> AnnotationFacts:
+        """The facts of two sets of documents together (the build sums them batch by batch)."""
+        return AnnotationFacts(
+            people=tuple(sorted({*self.people, *other.people})),
+            by_document=self.by_document + other.by_document,  # every count is positive
+            gold=self.gold + other.gold,
+            tools=tuple(sorted({*self.tools, *other.tools})),
+            lead_times=self.lead_times + other.lead_times,
+        )
+
 
 def annotation_facts(records: Iterable[Annotation], documents: Sequence[str]) -> AnnotationFacts:
     records = list(records)

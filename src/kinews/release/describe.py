@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeAlias
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from datasets import Features
 
-from kinews.adjudication.agreement import measure
 from kinews.dataset import Dataset, guidelines_version
-from kinews.records import Annotation, Document
 from kinews.release.baseline import markdown_section, skipped_section
 from kinews.release.baseline_cache import cached_baseline
 from kinews.release.card import agreement_paragraph, render_card
-from kinews.release.card_facts import CardFacts, ChangelogEntry, SourceRow, card_license
+from kinews.release.card_facts import CardFacts, ChangelogEntry, card_license
 from kinews.release.chart import render_label_chart
 from kinews.release.configs import CONFIGS
+from kinews.release.contents import Contents
 from kinews.release.croissant import render_croissant
-from kinews.release.datasheet import annotation_facts, bibtex
+from kinews.release.datasheet import bibtex
 from kinews.release.folder import (
     CARD,
     CHART,
@@ -44,12 +39,7 @@ from kinews.release.folder import (
     folder_name,
     write_checksums,
 )
-from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
-from kinews.tokens import Proposals
-
-# A config's split: its rows, or (the sentences config) their Arrow table.
-Rows: TypeAlias = "list[dict[str, Any]] | pa.Table"
 
 
 def describe(
@@ -61,13 +51,9 @@ def describe(
     date: str,
     scheme: Scheme,
     features: Mapping[str, Features],
-    rows: Mapping[str, Mapping[str, Rows]],
+    contents: Contents,
     num_bytes: Mapping[str, Mapping[str, int]],
     shards: Mapping[str, Mapping[str, tuple[str, ...]]],
-    released: Sequence[Document],
-    layers: Mapping[str, list[Annotation]],
-    chosen: Mapping[str, Annotation],
-    proposals: Mapping[str, Proposals],
     tokenizer: str,
     changelog: Sequence[ChangelogEntry],
     unannotated: int,
@@ -77,42 +63,33 @@ def describe(
 ) -> dict[str, str]:
     """Write card, chart, Croissant, guidelines and SHA256SUMS; returns every file's sha256.
 
-    `proposals`: the build's SoMaJo proposals by document id, which agreement reuses.
+    `contents`: the figures of the rows and records, summed by the build as it wrote them.
     `cache`: the dataset root whose baseline cache may hold the baseline's figures (None: none).
     `baseline`: False leaves the CRF untrained and the card's section says how to measure it.
     """
-    names = scheme.label_names
-    label_counts = {
-        split: Counter(
-            names[s["label"]] for r in _dicts(rows["documents"][split]) for s in r["spans"]
-        )
-        for split in SPLITS
-    }
-    render_label_chart(label_counts, names, staging / CHART, cache)
+    render_label_chart(contents.label_counts, scheme.label_names, staging / CHART, cache)
     manual_version = guidelines_version(root, dataset)  # refuses a missing manual first
     shutil.copyfile(root / dataset.guidelines, staging / GUIDELINES)
-    records = [a for d in released for a in layers[d.id]]
-    report = measure({d.id: d for d in released}, records, scheme.label_names, proposals)
     facts = CardFacts(
         version=version,
         date=date,
         scheme=scheme,
         features=dict(features),
-        rows={c: {s: len(rows[c][s]) for s in SPLITS} for c in CONFIGS},
+        rows=contents.rows,
         num_bytes={c: dict(n) for c, n in num_bytes.items()},
-        label_counts=label_counts,
-        tokens={s: _tokens(rows["sentences"][s]) for s in SPLITS},
+        label_counts=contents.label_counts,
+        tokens=contents.tokens,
         dataset=dataset,
-        annotation=annotation_facts(records, [d.id for d in released]),
+        annotation=contents.annotation,
         guidelines_version=manual_version,
         guidelines_file=GUIDELINES,
-        statuses=Counter(chosen[d.id].status for d in released),
-        examples=_examples(rows),
-        sources=tuple(SourceRow(d.id, d.source, d.url, d.license, d.notes) for d in released),
+        statuses=contents.statuses,
+        examples=contents.examples,
+        sources=contents.sources,
         tokenizer=tokenizer,
         changelog=tuple(reversed(changelog)),
         unannotated=unannotated,
-        agreement=agreement_paragraph(report, open_items),
+        agreement=agreement_paragraph(contents.agreement, open_items),
         chart=CHART,
         shards={c: dict(by_split) for c, by_split in shards.items()},
     )
@@ -122,7 +99,7 @@ def describe(
     measured = _prepared_num_bytes(staging, [c for c in CONFIGS if num_bytes[c]])
     facts = replace(facts, num_bytes={**facts.num_bytes, **measured})
     (staging / CARD).write_text(render_card(facts), encoding="utf-8")
-    if rows["sentences"]["train"] and rows["sentences"]["test"]:
+    if contents.rows["sentences"]["train"] and contents.rows["sentences"]["test"]:
         reproduce = f"kinews baseline dist/{folder_name(dataset.name, version)}"
         if baseline:
             section = markdown_section(cached_baseline(staging, cache), reproduce)
@@ -167,27 +144,3 @@ def _prepared_num_bytes(staging: Path, configs: Sequence[str]) -> dict[str, dict
             builder.download_and_prepare()
             sizes[config] = {name: split.num_bytes for name, split in builder.info.splits.items()}
     return sizes
-
-
-def _examples(rows: Mapping[str, Mapping[str, Rows]]) -> dict[str, dict[str, Any]]:
-    """The first row of each config, for the card."""
-    return {
-        config: next(_first(rows[config][split]) for split in SPLITS if len(rows[config][split]))
-        for config in CONFIGS
-        if any(len(rows[config][split]) for split in SPLITS)
-    }
-
-
-def _first(rows: Rows) -> dict[str, Any]:
-    return rows.slice(0, 1).to_pylist()[0] if isinstance(rows, pa.Table) else rows[0]
-
-
-def _dicts(rows: Rows) -> list[dict[str, Any]]:
-    return rows.to_pylist() if isinstance(rows, pa.Table) else rows
-
-
-def _tokens(rows: Rows) -> int:
-    """Tokens of a split of the sentences config."""
-    if isinstance(rows, pa.Table):
-        return int(pc.sum(pc.list_value_length(rows["tokens"])).as_py() or 0)
-    return sum(len(r["tokens"]) for r in rows)

@@ -145,3 +145,43 @@ def _write_shard(path: Path, table: pa.Table, groups: list[range]) -> None:
     with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
         for group in groups:
             writer.write_table(table.slice(group.start, len(group)))
+
+
+class SplitWriter:
+    """INTERIM (until the stream-writer branch lands): collects the pieces, writes at close."""
+
+    def __init__(
+        self,
+        folder: Path,
+        config: str,
+        split: str,
+        features: Features,
+        max_shard_size: int,
+        row_group_size: int = ROW_GROUP_SIZE,
+    ) -> None:
+        self.args = (folder, config, split)
+        self.features, self.max_shard_size, self.row_group_size = (
+            features,
+            max_shard_size,
+            row_group_size,
+        )
+        self.pieces: list[pa.Table] = []
+
+    def write(self, rows: list[dict[str, Any]] | pa.Table) -> None:
+        if isinstance(rows, pa.Table):
+            table = rows.cast(self.features.arrow_schema)
+        else:
+            table = pa.Table.from_pylist(rows, schema=self.features.arrow_schema)
+        if table.num_rows:
+            self.pieces.append(table)
+
+    def close(self) -> WrittenSplit | None:
+        if not self.pieces:
+            return None
+        table = pa.concat_tables(self.pieces).combine_chunks()
+        return write_split(
+            *self.args, table, self.features, self.max_shard_size, self.row_group_size
+        )
+
+    def abort(self) -> None:
+        self.pieces = []

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kinews.errors import KinewsError, Problem
 from kinews.records import Annotation, Document, LocatedAnnotation
+
+
+def released_index(statuses: Sequence[str]) -> int | None:
+    """Which of a document's records (by their statuses, in file order) it is released with:
+    its gold record, else its only submitted one; None when it is not released. -1 when the
+    records leave it to a person (several gold records, or several submitted and no gold): then
+    `select_release_annotations` says why."""
+    gold = [i for i, status in enumerate(statuses) if status == "gold"]
+    submitted = [i for i, status in enumerate(statuses) if status == "submitted"]
+    if len(gold) > 1 or (not gold and len(submitted) > 1):
+        return -1
+    if gold:
+        return gold[0]
+    return submitted[0] if submitted else None
 
 
 def select_release_annotations(
@@ -21,6 +37,10 @@ def select_release_annotations(
     problems: list[Problem] = []
     for doc in docs:
         candidates = by_doc.get(doc.id, [])
+        index = released_index([r.ann.status for r in candidates])
+        if index is not None and index >= 0:
+            chosen[doc.id] = candidates[index].ann
+            continue
         gold = [r for r in candidates if r.ann.status == "gold"]
         submitted = [r for r in candidates if r.ann.status == "submitted"]
         if len(gold) > 1:
@@ -35,8 +55,6 @@ def select_release_annotations(
                 )
                 for r in gold
             ]
-        elif gold:
-            chosen[doc.id] = gold[0].ann
         elif len(submitted) > 1:
             annotators = ", ".join(sorted(r.ann.annotator for r in submitted))
             problems.append(
@@ -50,8 +68,6 @@ def select_release_annotations(
                     f"gold record; adjudicate before releasing",
                 )
             )
-        elif submitted:
-            chosen[doc.id] = submitted[0].ann
     if problems:
         raise KinewsError(problems)
     return chosen

@@ -21,14 +21,23 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from kinews.errors import KinewsError, Problem
 from kinews.files import iter_jsonl, write_atomic
-from kinews.records import Document
 from kinews.root import MANIFEST_FILE
 
 SPLITS = ("train", "validation", "test")
 _CUTS = ((0.8, "train"), (0.9, "validation"), (1.0, "test"))
+
+
+class Grouped(Protocol):
+    """What a document's split depends on (a Document, or the build's outline of one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def group(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -120,14 +129,14 @@ def merge_recorded(
 
 
 def assign_splits(
-    docs: Iterable[Document], manifest: Mapping[str, Assignment], version: str
+    docs: Iterable[Grouped], manifest: Mapping[str, Assignment], version: str
 ) -> dict[str, Assignment]:
     """The split of every document: released ones keep theirs, a group shares one, new by hash.
 
     Raises KinewsError (`split-moved`) when keeping a group together would move a released
     document, naming the documents and their splits.
     """
-    groups: dict[str, list[Document]] = {}
+    groups: dict[str, list[Grouped]] = {}
     for doc in docs:
         groups.setdefault(doc.group or doc.id, []).append(doc)
     result: dict[str, Assignment] = {}
