@@ -77,8 +77,12 @@ def corpus(folder: Path, n: int, kept: bool) -> tuple[Path, int]:
     return root, spans
 
 
-def generate(root: Path, n: int, seed: int = 0) -> int:
-    """Write a valid dataset root with n documents; returns the number of spans."""
+def generate(root: Path, n: int, seed: int = 0, texts: list[str] | None = None) -> int:
+    """Write a valid dataset root with n documents; returns the number of spans.
+
+    `texts`: the documents' texts, distinct (default: paragraphs of sentences drawn at random,
+    after a first line that makes each text unique).
+    """
     rng = random.Random(seed)
     sentences, names = german_sentences(), labels()
     (root / "corpus").mkdir(parents=True, exist_ok=True)
@@ -91,12 +95,15 @@ def generate(root: Path, n: int, seed: int = 0) -> int:
         (root / "annotations" / "bench.jsonl").open("w", encoding="utf-8") as anns,
     ):
         for index in range(n):
-            paragraphs = [
-                " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 4)))
-                for _ in range(rng.randint(2, 4))
-            ]
-            # Unique per document, so no two documents share a text.
-            text = f"Meldung {index}.\n" + "\n".join(paragraphs)
+            if texts is None:
+                paragraphs = [
+                    " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 4)))
+                    for _ in range(rng.randint(2, 4))
+                ]
+                # Unique per document, so no two documents share a text.
+                text = f"Meldung {index}.\n" + "\n".join(paragraphs)
+            else:
+                text = texts[index]
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
             doc_id = f"bench-{index:07d}"
             words = list(WORD.finditer(text))
