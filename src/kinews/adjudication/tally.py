@@ -77,8 +77,8 @@ class AgreementTally:
 
         Raises ValueError for a batch out of that order (a record of a document an earlier
         batch reached), KinewsError (`annotator-duplicate`) for two submitted records of one
-        annotator on one document and (`span-untokenisable`) for a span edged with whitespace;
-        a refused batch leaves the tally as it was.
+        annotator on one document and (`span-untokenisable`, `span-overlap`) for spans BIO tags
+        cannot hold; a refused batch leaves the tally as it was.
         """
         records = list(annotations)
         if records and self._last is not None:
