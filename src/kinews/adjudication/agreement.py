@@ -20,19 +20,16 @@ Only `submitted` records count: a `gold` record is the outcome of agreement, not
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kinews.adjudication.coefficients import cohen_kappa, krippendorff_alpha
-from kinews.adjudication.matching import VARIANTS, pair_f1
 from kinews.errors import KinewsError, Problem
 from kinews.proposals import default_workers, tokenize_documents
 from kinews.records import Annotation, Document
-from kinews.tokens import Proposals, spans_to_bio, split_sentences, tokenizer_version
+from kinews.tokens import Proposals, spans_to_bio, split_sentences
 from kinews.validate import load_valid
 
 
@@ -122,14 +119,6 @@ def _duplicate(ann: Annotation) -> Problem:
     )
 
 
-# --- entity level ---------------------------------------------------------------------------
-
-
-def _mean(values: Iterable[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) / len(known) if known else None
-
-
 # --- token level ----------------------------------------------------------------------------
 
 
@@ -159,91 +148,20 @@ def measure(
     labels: Sequence[str],
     proposals: Mapping[str, Proposals] | None = None,
 ) -> AgreementReport:
-    """Agreement figures over every document with two or more annotators.
+    """Agreement figures over every document with two or more annotators: one tally fed
+    everything at once (`kinews.adjudication.tally`, which takes batches).
 
     `proposals`: SoMaJo's proposals by document id where already known (else computed here).
 
     Raises KinewsError (`annotator-duplicate`) for two submitted records of one annotator on
     one document.
     """
-    layers = layers_by_document(annotations)
-    shared: dict[tuple[str, str], list[tuple[Annotation, Annotation]]] = defaultdict(list)
-    for by_annotator in layers.values():
-        for a, b in itertools.combinations(by_annotator, 2):
-            shared[a, b].append((by_annotator[a], by_annotator[b]))
+    # The tally builds on this module's report records, so it is imported here, not above.
+    from kinews.adjudication.tally import AgreementTally
 
-    known = proposals or {}
-    tags = {
-        doc_id: document_tags(documents[doc_id].text, by, known.get(doc_id))
-        for doc_id, by in layers.items()
-    }
-
-    per_pair = []
-    kappas_inside = []
-    for (a, b), docs in sorted(shared.items()):
-        tags_a = [t for x, _ in docs for t in tags[x.doc_id][a]]
-        tags_b = [t for x, _ in docs for t in tags[x.doc_id][b]]
-        inside = [
-            i for i, (x, y) in enumerate(zip(tags_a, tags_b, strict=True)) if x != "O" or y != "O"
-        ]
-        kappas_inside.append(cohen_kappa([tags_a[i] for i in inside], [tags_b[i] for i in inside]))
-        per_pair.append(
-            PairAgreement(
-                annotators=(a, b),
-                documents=len(docs),
-                exact=pair_f1(docs, "exact"),
-                partial=pair_f1(docs, "partial"),
-                type=pair_f1(docs, "type"),
-                kappa=cohen_kappa(tags_a, tags_b),
-            )
-        )
-
-    units_all: list[list[str]] = []
-    units_inside: list[list[str]] = []
-    for by_name in tags.values():
-        for unit in zip(*by_name.values(), strict=True):
-            units_all.append(list(unit))
-            if any(tag != "O" for tag in unit):
-                units_inside.append(list(unit))
-
-    all_spans = [s for by in layers.values() for ann in by.values() for s in ann.spans]
-    by_label = {}
-    for label in labels:
-        used = sum(s.label == label for s in all_spans)
-        if used:
-            by_label[label] = _entities(shared.values(), used, label)
-    return AgreementReport(
-        documents=len(layers),
-        annotators=len({name for by in layers.values() for name in by}),
-        pairs=len(shared),
-        entities=_entities(shared.values(), len(all_spans)),
-        by_label=by_label,
-        tokens=TokenAgreement(
-            _mean(p.kappa for p in per_pair), krippendorff_alpha(units_all), len(units_all)
-        ),
-        entity_tokens=TokenAgreement(
-            _mean(kappas_inside), krippendorff_alpha(units_inside), len(units_inside)
-        ),
-        per_pair=tuple(per_pair),
-        tokenizer=tokenizer_version(),
-    )
-
-
-def _entities(
-    pairs: Iterable[list[tuple[Annotation, Annotation]]], spans: int, label: str | None = None
-) -> EntityAgreement:
-    scores: dict[str, list[float | None]] = {variant: [] for variant in VARIANTS}
-    for docs in pairs:
-        for variant in VARIANTS:
-            scores[variant].append(pair_f1(docs, variant, label))
-    compared = sum(score is not None for score in scores["exact"])
-    return EntityAgreement(
-        exact=_mean(scores["exact"]),
-        partial=_mean(scores["partial"]),
-        type=_mean(scores["type"]),
-        pairs=compared,
-        spans=spans,
-    )
+    tally = AgreementTally(labels)
+    tally.add(documents, annotations, proposals)
+    return tally.report()
 
 
 def agree(root: Path) -> AgreementReport:

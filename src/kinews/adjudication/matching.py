@@ -3,7 +3,8 @@
 Three variants, by nervaluate's strategies: `exact` (its "strict": same boundaries and label),
 `partial` (its "partial": overlapping boundaries, label ignored, a partial match counts half) and
 `type` (its "ent_type": overlapping boundaries and the same label). nervaluate's greedy matching
-can depend on which side is the reference, so a pair's F1 is the mean of both directions.
+can depend on which side is the reference, so a pair's F1 is the mean of both directions. The
+counts are integers, summed over a pair's documents in any order (`BothWays`).
 tests/test_agreement.py checks the counts against nervaluate itself for any flat spans.
 """
 
@@ -99,17 +100,26 @@ def _spans(ann: Annotation, label: str | None = None) -> list[tuple[int, int, st
     return sorted((s.start, s.end, s.label) for s in ann.spans if label in (None, s.label))
 
 
-def pair_f1(
-    pairs: Sequence[tuple[Annotation, Annotation]], variant: Variant, label: str | None = None
-) -> float | None:
-    """F1 of two annotators over their shared documents, mean of both directions (None: no
-    span on either side). With `label`, only spans of that label count on both sides."""
-    forward, backward = Counts(), Counts()
-    for a, b in pairs:
-        spans_a, spans_b = _spans(a, label), _spans(b, label)
-        forward += match(spans_a, spans_b, variant)
-        backward += match(spans_b, spans_a, variant)
-    one, other = forward.f1(), backward.f1()
-    if one is None or other is None:
-        return None
-    return (one + other) / 2
+@dataclass(frozen=True)
+class BothWays:
+    """A pair's match counts with either annotator as the reference, summed over documents."""
+
+    forward: Counts = Counts()  # the first annotator's spans are the reference
+    backward: Counts = Counts()
+
+    def __add__(self, other: BothWays) -> BothWays:
+        return BothWays(self.forward + other.forward, self.backward + other.backward)
+
+    def f1(self) -> float | None:
+        """The pair's F1: the mean of both directions (None: no span on either side)."""
+        one, other = self.forward.f1(), self.backward.f1()
+        if one is None or other is None:
+            return None
+        return (one + other) / 2
+
+
+def compare(a: Annotation, b: Annotation, variant: Variant, label: str | None = None) -> BothWays:
+    """Match counts of two annotators' records of one document, both ways. With `label`, only
+    spans of that label count on both sides."""
+    spans_a, spans_b = _spans(a, label), _spans(b, label)
+    return BothWays(match(spans_a, spans_b, variant), match(spans_b, spans_a, variant))
