@@ -18,7 +18,7 @@ from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per released document
 class SourceRow:
     """What is known about one released document's origin."""
 

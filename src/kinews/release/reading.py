@@ -160,8 +160,10 @@ def _batch(
     located = []
     for i in indices:
         offset, length, line = (int(v) for v in outline.places[i])
-        value = documents.decode(views[0][offset : offset + length])
-        docs.append(LocatedDocument(corpus, line, Document(*msgspec.structs.astuple(value))))
+        _, *fields = msgspec.structs.astuple(documents.decode(views[0][offset : offset + length]))
+        # The outline's string of the id: what the build keeps per document shares it.
+        doc = Document(outline.heads[i].id, *fields)
+        docs.append(LocatedDocument(corpus, line, doc))
         for file, offset, length, line in outline.records[outline.first[i] : outline.first[i + 1]]:
             raw = records.decode(views[file][offset : offset + length])
             *fields, spans = msgspec.structs.astuple(raw)
