@@ -98,9 +98,10 @@ class SplitWriter:
     The greedy cuts of `boundaries` are made row by row: a row group is written as soon as the
     next row would take it past `row_group_size`, a shard file is finished as soon as the next
     row would take it past `max_shard_size`. Only the open row group's rows are held (copied
-    out of their piece, so that a piece's memory is not kept). Shards are written under
-    temporary names, as their count is known only at the end, and renamed by `close`. Used as
-    a context manager, it closes on success and aborts on an exception.
+    out of their piece when they are a small part of it, so that the piece's memory is freed).
+    Shards are written under temporary names, as their count is known only at the end, and
+    renamed by `close`. Used as a context manager, it closes on success and aborts on an
+    exception.
     """
 
     def __init__(
@@ -139,7 +140,7 @@ class SplitWriter:
 
     @property
     def buffered_rows(self) -> int:
-        """The rows held for the open row group (at most one group's)."""
+        """The rows held for the open row group: at most one group's."""
         return sum(t.num_rows for t in self._held)
 
     def write(self, rows: Rows) -> None:
@@ -199,23 +200,49 @@ class SplitWriter:
             raise ValueError(f"the writer of {self._config}/{self._split} is {self._state}")
 
     def _write(self, table: pa.Table) -> None:
+        """The rule of `boundaries` for each row: a new row group (and shard) when the row would
+        take the open one past its limit. Each cut is found by a search over the piece's running
+        total, not a loop over its rows: a million rows would take seconds in Python."""
         if not table.num_rows:
             return
         self._num_bytes += table.nbytes
-        start = 0  # the piece's first row not yet in a written row group
-        for index, size in enumerate(_row_sizes(table).tolist()):
-            # The open group has rows whenever the open shard has (both are cut before a row).
-            new_shard = self._group_rows > 0 and self._shard_bytes + size > self._max_shard_size
-            if new_shard or (self._group_rows and self._group_bytes + size > self._row_group_size):
-                self._write_group(table.slice(start, index - start))
-                start = index
-                if new_shard:
-                    self._close_shard()
-            self._group_rows += 1
-            self._group_bytes += size
-            self._shard_bytes += size
+        ends = np.concatenate([[0], np.cumsum(_row_sizes(table))])  # the bytes before row k
+        end = ends.item  # Python ints for the counters
+        start = row = 0  # the piece's first row of the open group; its first row not yet placed
+        while row < table.num_rows:
+            if not self._group_rows:
+                # A group's first row is taken whatever its size (the shard is empty then too).
+                self._take(1, end(row + 1) - end(row))
+                row += 1
+                continue
+            room = min(
+                self._row_group_size - self._group_bytes, self._max_shard_size - self._shard_bytes
+            )
+            # The first row from `row` on that would take the group or the shard past its limit
+            # (`num_rows`: none would); `row` itself when the group is past it already (a row
+            # larger than the limit has a group of its own).
+            cut = max(int(np.searchsorted(ends, end(row) + room, side="right")) - 1, row)
+            self._take(cut - row, end(cut) - end(row))
+            if cut == table.num_rows:
+                break
+            new_shard = self._shard_bytes + end(cut + 1) - end(cut) > self._max_shard_size
+            self._write_group(table.slice(start, cut - start))
+            if new_shard:
+                self._close_shard()
+            start = row = cut
         if start < table.num_rows:
-            self._held.append(_copied(table.slice(start)))
+            rest = table.slice(start)
+            # A slice keeps the whole piece alive: copied unless it is most of the piece anyway
+            # (as when a whole split within one row group is written at once), so that what is
+            # held stays within about twice the open group's rows.
+            kept = 2 * (end(table.num_rows) - end(start)) >= end(table.num_rows)
+            self._held.append(rest if kept else _copied(rest))
+
+    def _take(self, rows: int, size: int) -> None:
+        """Add the next `rows` rows (`size` bytes) to the open row group and shard."""
+        self._group_rows += rows
+        self._group_bytes += size
+        self._shard_bytes += size
 
     def _write_group(self, rest: pa.Table | None) -> None:
         """Write the open row group: the held rows, then `rest` of the piece being written."""
@@ -279,7 +306,7 @@ def _table(rows: Rows, schema: pa.Schema) -> pa.Table:
 
 
 def _copied(table: pa.Table) -> pa.Table:
-    """`table` in buffers of its own: a slice keeps the whole piece it was cut from alive."""
+    """`table` in buffers of its own, not those of the table it was sliced from."""
     columns = [pa.concat_arrays(column.chunks) for column in table.columns]
     return pa.Table.from_arrays(columns, schema=table.schema)
 
