@@ -7,16 +7,23 @@ is written as several `{split}-0000k-of-0000n.parquet` files. Boundaries come fr
 one past the limit. They depend on the rows and the limit alone, never on workers, time or
 memory, so a rebuild cuts the same shards. Row groups are cut the same way at `ROW_GROUP_SIZE`.
 
+`SplitWriter` makes these cuts row by row as the rows come, in pieces of any size, holding only
+the open row group: the files are the same however the split is cut into pieces, so a build
+can write its rows batch by batch. `write_split` writes a whole split through it.
+
 A split within both limits is written exactly as before shards existed (one file, one row
 group): the bytes of releases recorded then do not change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +33,7 @@ from datasets import Features
 from datasets.utils.py_utils import convert_file_size_to_int
 
 from kinews.errors import KinewsError
+from kinews.files import FILE_MODE, FOLDER_MODE
 from kinews.release.folder import shard
 
 # The viewer reads whole row groups and refuses one above 286 MiB in memory
@@ -73,47 +81,242 @@ def boundaries(sizes: Sequence[int], limit: int) -> list[range]:
 @dataclass(frozen=True)
 class WrittenSplit:
     files: tuple[str, ...]  # release-relative paths, in shard order
-    num_bytes: int  # the rows' size in Arrow memory
+    # The rows' size in Arrow memory, summed over the pieces written (within a few bytes of the
+    # whole table's: each piece has validity bitmaps of its own). It only feeds the card's first
+    # render: describe.py replaces every config's figures by what `datasets` records when it
+    # prepares the folder (_prepared_num_bytes) before the card is rendered for good.
+    num_bytes: int
+
+
+Rows: TypeAlias = "list[dict[str, Any]] | pa.Table"  # a piece of a split, either form
+
+
+class SplitWriter:
+    """One config's split written piece by piece, in row order, into the same files
+    `write_split` makes of the whole split, whatever the pieces.
+
+    The greedy cuts of `boundaries` are made row by row: a row group is written as soon as the
+    next row would take it past `row_group_size`, a shard file is finished as soon as the next
+    row would take it past `max_shard_size`. Only the open row group's rows are held (copied
+    out of their piece when they are a small part of it, so that the piece's memory is freed).
+    Shards are written under temporary names, as their count is known only at the end, and
+    renamed by `close`. Used as a context manager, it closes on success and aborts on an
+    exception.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        config: str,
+        split: str,
+        features: Features,
+        max_shard_size: int,
+        row_group_size: int = ROW_GROUP_SIZE,
+    ) -> None:
+        self._folder, self._config, self._split = folder, config, split
+        # features.arrow_schema carries the `huggingface` metadata, which is how ClassLabel
+        # names survive the trip through Parquet.
+        self._schema = features.arrow_schema
+        self._max_shard_size, self._row_group_size = max_shard_size, row_group_size
+        self._held: list[pa.Table] = []  # the open row group's rows of earlier pieces
+        self._group_rows = self._group_bytes = 0  # the open row group, `_held` included
+        self._shard_bytes = 0  # the open shard, its open row group included
+        self._writer: pq.ParquetWriter | None = None  # the open shard's file
+        self._temporary: list[Path] = []  # every shard's file so far, in order
+        self._created: list[Path] = []  # folders made for the files, outermost first
+        self._renamed: list[Path] = []  # shard files `close` gave their names so far
+        self._num_bytes = 0
+        self._state: Literal["open", "closed", "aborted"] = "open"
+        self._written: WrittenSplit | None = None
+
+    def __enter__(self) -> SplitWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+    @property
+    def buffered_rows(self) -> int:
+        """The rows held for the open row group: at most one group's."""
+        return sum(t.num_rows for t in self._held)
+
+    def write(self, rows: Rows) -> None:
+        """Append `rows` (row dicts, or a table of the features' columns) after those written.
+
+        Raises ValueError once the writer is closed or aborted; any failure aborts it.
+        """
+        self._check_open()
+        try:
+            self._write(_table(rows, self._schema))
+        except BaseException:
+            self.abort()
+            raise
+
+    def close(self) -> WrittenSplit | None:
+        """Finish the files and give them their shard names; None (and no file) without rows.
+
+        Closing again gives the same answer. Raises ValueError after `abort`; a failure aborts.
+        """
+        if self._state == "closed":
+            return self._written
+        self._check_open()
+        try:
+            if self._group_rows:
+                self._write_group(None)
+            self._close_shard()
+            count = len(self._temporary)
+            files = tuple(shard(self._config, self._split, k, count) for k in range(count))
+            for temporary, file in zip(self._temporary, files, strict=True):
+                os.replace(temporary, self._folder / file)
+                self._renamed.append(self._folder / file)
+        except BaseException:
+            self.abort()
+            raise
+        self._state = "closed"
+        self._written = WrittenSplit(files, self._num_bytes) if files else None
+        return self._written
+
+    def abort(self) -> None:
+        """Remove every file written so far (and the folders made for them); the writer is done."""
+        if self._state != "open":
+            return
+        self._state = "aborted"
+        self._held = []
+        if self._writer is not None:
+            with contextlib.suppress(Exception):  # the failure being cleaned up may be its own
+                self._writer.close()
+            self._writer = None
+        for path in [*self._temporary, *self._renamed]:
+            path.unlink(missing_ok=True)
+        for created in reversed(self._created):
+            with contextlib.suppress(OSError):  # a folder something else now uses stays
+                created.rmdir()
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            raise ValueError(f"the writer of {self._config}/{self._split} is {self._state}")
+
+    def _write(self, table: pa.Table) -> None:
+        """The rule of `boundaries` for each row: a new row group (and shard) when the row would
+        take the open one past its limit. Each cut is found by a search over the piece's running
+        total, not a loop over its rows: a million rows would take seconds in Python."""
+        if not table.num_rows:
+            return
+        self._num_bytes += table.nbytes
+        ends = np.concatenate([[0], np.cumsum(_row_sizes(table))])  # the bytes before row k
+        end = ends.item  # Python ints for the counters
+        start = row = 0  # the piece's first row of the open group; its first row not yet placed
+        while row < table.num_rows:
+            if not self._group_rows:
+                # A group's first row is taken whatever its size (the shard is empty then too).
+                self._take(1, end(row + 1) - end(row))
+                row += 1
+                continue
+            room = min(
+                self._row_group_size - self._group_bytes, self._max_shard_size - self._shard_bytes
+            )
+            # The first row from `row` on that would take the group or the shard past its limit
+            # (`num_rows`: none would); `row` itself when the group is past it already (a row
+            # larger than the limit has a group of its own).
+            cut = max(int(np.searchsorted(ends, end(row) + room, side="right")) - 1, row)
+            self._take(cut - row, end(cut) - end(row))
+            if cut == table.num_rows:
+                break
+            new_shard = self._shard_bytes + end(cut + 1) - end(cut) > self._max_shard_size
+            self._write_group(table.slice(start, cut - start))
+            if new_shard:
+                self._close_shard()
+            start = row = cut
+        if start < table.num_rows:
+            rest = table.slice(start)
+            # A slice keeps the whole piece alive: copied unless it is most of the piece anyway
+            # (as when a whole split within one row group is written at once), so that what is
+            # held stays within about twice the open group's rows.
+            kept = 2 * (end(table.num_rows) - end(start)) >= end(table.num_rows)
+            self._held.append(rest if kept else _copied(rest))
+
+    def _take(self, rows: int, size: int) -> None:
+        """Add the next `rows` rows (`size` bytes) to the open row group and shard."""
+        self._group_rows += rows
+        self._group_bytes += size
+        self._shard_bytes += size
+
+    def _write_group(self, rest: pa.Table | None) -> None:
+        """Write the open row group: the held rows, then `rest` of the piece being written."""
+        parts = [*self._held, *([rest] if rest is not None and rest.num_rows else [])]
+        # One chunk per column, as a slice of the whole table was: chunks could change the
+        # pages written.
+        group = parts[0] if len(parts) == 1 else pa.concat_tables(parts).combine_chunks()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._open_shard(), self._schema, compression="zstd")
+        self._writer.write_table(group)
+        self._held, self._group_rows, self._group_bytes = [], 0, 0
+
+    def _open_shard(self) -> Path:
+        """A new temporary file for the next shard, where the shards go."""
+        where = (self._folder / shard(self._config, self._split)).parent
+        missing = [p for p in (where, *where.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(mode=FOLDER_MODE)
+            self._created.append(folder)
+        index = len(self._temporary)
+        fd, name = tempfile.mkstemp(dir=where, prefix=f".{self._split}-{index:05d}.", suffix=".tmp")
+        self._temporary.append(Path(name))
+        os.fchmod(fd, FILE_MODE)  # a release is for everyone to read; mkstemp makes it 0600
+        os.close(fd)
+        return Path(name)
+
+    def _close_shard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._shard_bytes = 0
 
 
 def write_split(
     folder: Path,
     config: str,
     split: str,
-    rows: list[dict[str, Any]] | pa.Table,
+    rows: Rows,
     features: Features,
     max_shard_size: int,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> WrittenSplit:
     """Write one config's split (its rows, or their table) under `folder` as one or more
-    shards (sizes in bytes)."""
-    # features.arrow_schema carries the `huggingface` metadata, which is how ClassLabel names
-    # survive the trip through Parquet.
+    shards (sizes in bytes), at once: `SplitWriter` with one piece.
+
+    Raises ValueError for a split without rows: an empty split has no file (release-format.md).
+    """
+    with SplitWriter(folder, config, split, features, max_shard_size, row_group_size) as writer:
+        writer.write(rows)
+        written = writer.close()
+    if written is None:
+        raise ValueError(f"{config}/{split} has no rows: an empty split is written as no file")
+    return written
+
+
+def _table(rows: Rows, schema: pa.Schema) -> pa.Table:
     if isinstance(rows, pa.Table):
         # One chunk per column, as from_pylist makes it: chunks could change the pages written.
-        table = rows.cast(features.arrow_schema).combine_chunks()
-    else:
-        table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
-    sizes = _row_sizes(table, min(max_shard_size, row_group_size))
-    shards = boundaries(sizes, max_shard_size) if sizes else [range(table.num_rows)]
-    files = []
-    for index, rows_of_shard in enumerate(shards):
-        path = shard(config, split, index, len(shards))
-        part = table.slice(rows_of_shard.start, len(rows_of_shard))
-        groups = boundaries(sizes[rows_of_shard.start : rows_of_shard.stop], row_group_size)
-        _write_shard(folder / path, part, groups if sizes else [range(part.num_rows)])
-        files.append(path)
-    return WrittenSplit(tuple(files), int(table.nbytes))
+        return rows.cast(schema).combine_chunks()
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _row_sizes(table: pa.Table, limit: int) -> list[int]:
-    """Each row's size; none measured when the whole table is within `limit`."""
-    if table.nbytes <= limit:
-        return []
+def _copied(table: pa.Table) -> pa.Table:
+    """`table` in buffers of its own, not those of the table it was sliced from."""
+    columns = [pa.concat_arrays(column.chunks) for column in table.columns]
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _row_sizes(table: pa.Table) -> np.ndarray:
+    """Each row's size, over every column."""
     total = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
         total += row_sizes(column.combine_chunks())
-    return list(total.tolist())
+    return total
 
 
 def row_sizes(array: pa.Array) -> np.ndarray:
@@ -138,50 +341,3 @@ def row_sizes(array: pa.Array) -> np.ndarray:
             sizes += row_sizes(field)
         return sizes
     return np.full(len(array), kind.bit_width // 8, dtype=np.int64)
-
-
-def _write_shard(path: Path, table: pa.Table, groups: list[range]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
-        for group in groups:
-            writer.write_table(table.slice(group.start, len(group)))
-
-
-class SplitWriter:
-    """INTERIM (until the stream-writer branch lands): collects the pieces, writes at close."""
-
-    def __init__(
-        self,
-        folder: Path,
-        config: str,
-        split: str,
-        features: Features,
-        max_shard_size: int,
-        row_group_size: int = ROW_GROUP_SIZE,
-    ) -> None:
-        self.args = (folder, config, split)
-        self.features, self.max_shard_size, self.row_group_size = (
-            features,
-            max_shard_size,
-            row_group_size,
-        )
-        self.pieces: list[pa.Table] = []
-
-    def write(self, rows: list[dict[str, Any]] | pa.Table) -> None:
-        if isinstance(rows, pa.Table):
-            table = rows.cast(self.features.arrow_schema)
-        else:
-            table = pa.Table.from_pylist(rows, schema=self.features.arrow_schema)
-        if table.num_rows:
-            self.pieces.append(table)
-
-    def close(self) -> WrittenSplit | None:
-        if not self.pieces:
-            return None
-        table = pa.concat_tables(self.pieces).combine_chunks()
-        return write_split(
-            *self.args, table, self.features, self.max_shard_size, self.row_group_size
-        )
-
-    def abort(self) -> None:
-        self.pieces = []
