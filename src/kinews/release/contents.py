@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,12 +21,10 @@ from kinews.records import Annotation, Document
 from kinews.release.card_facts import SourceRow
 from kinews.release.configs import CONFIGS
 from kinews.release.datasheet import AnnotationFacts, annotation_facts
+from kinews.release.parquet import Rows
 from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 from kinews.tokens import Proposals
-
-# A config's rows of one split in one batch: dicts, or (the sentences config) an Arrow table.
-Rows: TypeAlias = "list[dict[str, Any]] | pa.Table"
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from datasets import Features
 from kinews.proposals import Progress, Tokenized, tokenize_documents, worker_pool
 from kinews.records import Annotation, Document
 from kinews.release.configs import CONFIGS, annotation_row, document_row
-from kinews.release.contents import ContentsTally, Rows
+from kinews.release.contents import ContentsTally
 from kinews.release.history import DocumentEntry, document_entry
-from kinews.release.parquet import SplitWriter, WrittenSplit
+from kinews.release.parquet import Rows, SplitWriter, WrittenSplit
 from kinews.release.reading import BATCH_BYTES, Outline, batches
 from kinews.release.selection import select_release_annotations
 from kinews.release.sentences import SentenceTable
