@@ -15,7 +15,7 @@ import importlib.metadata
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +57,7 @@ class ReleaseRecord:
     tokenizer: str
     tools: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)  # release-relative path -> sha256
-    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    documents: Mapping[str, DocumentEntry] = field(default_factory=dict)  # or an EntryTable
 
     def to_json(self) -> str:
         return "".join(self.json_pieces())

@@ -41,7 +41,7 @@ from kinews.root import DOCUMENTS_FILE, annotation_files, display
 
 # Input (document and record lines) per batch: the rows, tokens and tags made from it take
 # several times as much while it is built.
-BATCH_BYTES = 32 << 20
+BATCH_BYTES = 8 << 20
 _CHUNK_BYTES = 32 << 20  # read at a time by the outline
 
 

@@ -22,7 +22,8 @@ from kinews.proposals import Progress, Tokenized, tokenize_documents, worker_poo
 from kinews.records import Annotation, Document
 from kinews.release.configs import CONFIGS, annotation_row, document_row
 from kinews.release.contents import ContentsTally
-from kinews.release.history import DocumentEntry, document_entry
+from kinews.release.entries import EntryTable
+from kinews.release.history import document_entry
 from kinews.release.parquet import Rows, SplitWriter, WrittenSplit
 from kinews.release.reading import BATCH_BYTES, Outline, batches
 from kinews.release.selection import select_release_annotations
@@ -35,7 +36,7 @@ from kinews.scheme import Scheme
 class Written:
     written: dict[str, dict[str, WrittenSplit]]  # per config, per split that has rows
     tally: ContentsTally
-    entries: dict[str, DocumentEntry]  # per released document, in id order
+    entries: EntryTable  # per released document, in id order
     computed: int = 0  # texts tokenized
     cached: int = 0  # texts whose tokens came from the cache
 
@@ -57,7 +58,9 @@ def write_rows(
         c: {s: SplitWriter(staging, c, s, features[c], max_shard_size) for s in SPLITS}
         for c in CONFIGS
     }
-    result = Written({c: {} for c in CONFIGS}, ContentsTally(scheme), {})
+    result = Written(
+        {c: {} for c in CONFIGS}, ContentsTally(scheme), EntryTable(scheme.label_names)
+    )
     try:
         with tokenizing.pool() as pool:
             for batch in batches(outline, chosen, batch_bytes):
@@ -85,7 +88,7 @@ def write_rows(
                     rows["documents"][split].append(document_row(doc, ann, scheme))
                     sentences[split].add(doc, ann, own, proposals)
                     rows["annotations"][split] += [annotation_row(a, scheme) for a in own]
-                    result.entries[doc.id] = document_entry(split, doc.group, doc.sha256, ann)
+                    result.entries.append(doc.id, document_entry(split, doc.group, doc.sha256, ann))
                 tables: dict[str, dict[str, Rows]] = {
                     "documents": dict(rows["documents"]),
                     "sentences": {s: sentences[s].table() for s in SPLITS},
