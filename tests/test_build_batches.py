@@ -23,9 +23,18 @@ def test_the_repositorys_release_rebuilds_to_its_checksums_one_document_per_batc
     # The recorded release is refused (`release-changed`) unless every file comes out the same:
     # card (agreement of the doubly annotated documents included), Parquet, Croissant.
     root = repository_root(tmp_path)
-    release = build(root, "0.2.0", tmp_path / "dist", batch_bytes=1)
+    heard: list[tuple[int, int]] = []
+    release = build(
+        root, "0.2.0", tmp_path / "dist", batch_bytes=1, progress=lambda *n: heard.append(n)
+    )
     assert not release.recorded
     assert sum(release.documents.values()) == 226
+    # Progress counts the released documents across the batches, as new texts are tokenized.
+    assert heard[-1] == (226, 226)
+    assert heard == sorted(heard)
+    heard.clear()
+    build(root, "0.2.0", tmp_path / "again", progress=lambda *n: heard.append(n))
+    assert heard == []  # every text came from the cache: nothing to show
 
 
 def test_batches_and_shards_together_give_the_same_bytes_as_one_batch(tmp_path):

@@ -170,7 +170,8 @@ def build(
     `baseline` False leaves it out (the card says so, and a rebuild needs the same choice). A
     config's split larger than `max_shard_size` bytes (in Arrow memory) is written as several
     shards; a rebuild of a recorded version needs the size it was recorded with. `progress`
-    hears how many of the released documents are tokenized so far, of how many. The documents
+    hears, while new texts are tokenized, how many of the released documents are done so far,
+    of how many. The documents
     are read and written `batch_bytes` of input at a time (kinews.release.writing); the files do
     not depend on it.
     Raises KinewsError when the input does not validate, a document needs adjudication, a

@@ -97,8 +97,10 @@ class SplitWriter:
 
     The greedy cuts of `boundaries` are made row by row: a row group is written as soon as the
     next row would take it past `row_group_size`, a shard file is finished as soon as the next
-    row would take it past `max_shard_size`. Only the open row group's rows are held (copied
-    out of their piece when they are a small part of it, so that the piece's memory is freed).
+    row would take it past `max_shard_size`. Only the open row group's rows are held, and on
+    disk: a build has a writer open for every config and split, each with up to a row group
+    (100 MB) of rows, so they wait in a temporary Arrow file beside the shards and are read back
+    (memory-mapped) when their group is written.
     Shards are written under temporary names, as their count is known only at the end, and
     renamed by `close`. Used as a context manager, it closes on success and aborts on an
     exception.
@@ -118,7 +120,9 @@ class SplitWriter:
         # names survive the trip through Parquet.
         self._schema = features.arrow_schema
         self._max_shard_size, self._row_group_size = max_shard_size, row_group_size
-        self._held: list[pa.Table] = []  # the open row group's rows of earlier pieces
+        self._held: pa.ipc.RecordBatchFileWriter | None = None  # the open group's earlier rows
+        self._held_path: Path | None = None  # ... in this file
+        self._held_rows = 0
         self._group_rows = self._group_bytes = 0  # the open row group, `_held` included
         self._shard_bytes = 0  # the open shard, its open row group included
         self._writer: pq.ParquetWriter | None = None  # the open shard's file
@@ -141,7 +145,7 @@ class SplitWriter:
     @property
     def buffered_rows(self) -> int:
         """The rows held for the open row group: at most one group's."""
-        return sum(t.num_rows for t in self._held)
+        return self._held_rows
 
     def write(self, rows: Rows) -> None:
         """Append `rows` (row dicts, or a table of the features' columns) after those written.
@@ -184,7 +188,8 @@ class SplitWriter:
         if self._state != "open":
             return
         self._state = "aborted"
-        self._held = []
+        with contextlib.suppress(Exception):
+            self._drop_held()
         if self._writer is not None:
             with contextlib.suppress(Exception):  # the failure being cleaned up may be its own
                 self._writer.close()
@@ -231,12 +236,28 @@ class SplitWriter:
                 self._close_shard()
             start = row = cut
         if start < table.num_rows:
-            rest = table.slice(start)
-            # A slice keeps the whole piece alive: copied unless it is most of the piece anyway
-            # (as when a whole split within one row group is written at once), so that what is
-            # held stays within about twice the open group's rows.
-            kept = 2 * (end(table.num_rows) - end(start)) >= end(table.num_rows)
-            self._held.append(rest if kept else _copied(rest))
+            self._hold(table.slice(start))
+
+    def _hold(self, rows: pa.Table) -> None:
+        """Keep rows of the open row group until it is complete, in the held file."""
+        if self._held is None:
+            fd, name = tempfile.mkstemp(
+                dir=self._shard_folder(), prefix=f".{self._split}-held.", suffix=".arrow"
+            )
+            os.close(fd)
+            self._held_path = Path(name)
+            self._held = pa.ipc.new_file(name, self._schema)
+        self._held.write_table(rows)
+        self._held_rows += rows.num_rows
+
+    def _drop_held(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        if self._held_path is not None:
+            self._held_path.unlink(missing_ok=True)
+            self._held_path = None
+        self._held_rows = 0
 
     def _take(self, rows: int, size: int) -> None:
         """Add the next `rows` rows (`size` bytes) to the open row group and shard."""
@@ -246,22 +267,34 @@ class SplitWriter:
 
     def _write_group(self, rest: pa.Table | None) -> None:
         """Write the open row group: the held rows, then `rest` of the piece being written."""
-        parts = [*self._held, *([rest] if rest is not None and rest.num_rows else [])]
+        parts = [rest] if rest is not None and rest.num_rows else []
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+            assert self._held_path is not None
+            parts.insert(0, pa.ipc.open_file(pa.memory_map(str(self._held_path))).read_all())
         # One chunk per column, as a slice of the whole table was: chunks could change the
-        # pages written.
-        group = parts[0] if len(parts) == 1 else pa.concat_tables(parts).combine_chunks()
+        # pages written (the held file has a batch per piece).
+        group = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._open_shard(), self._schema, compression="zstd")
-        self._writer.write_table(group)
-        self._held, self._group_rows, self._group_bytes = [], 0, 0
+        self._writer.write_table(group.combine_chunks())
+        del parts, group  # the held file's mapping, before the file goes
+        self._drop_held()
+        self._group_rows, self._group_bytes = 0, 0
 
-    def _open_shard(self) -> Path:
-        """A new temporary file for the next shard, where the shards go."""
+    def _shard_folder(self) -> Path:
+        """Where the shards go, made (and remembered, for `abort`) when missing."""
         where = (self._folder / shard(self._config, self._split)).parent
         missing = [p for p in (where, *where.parents) if not p.exists()]
         for folder in reversed(missing):
             folder.mkdir(mode=FOLDER_MODE)
             self._created.append(folder)
+        return where
+
+    def _open_shard(self) -> Path:
+        """A new temporary file for the next shard, where the shards go."""
+        where = self._shard_folder()
         index = len(self._temporary)
         fd, name = tempfile.mkstemp(dir=where, prefix=f".{self._split}-{index:05d}.", suffix=".tmp")
         self._temporary.append(Path(name))
@@ -303,12 +336,6 @@ def _table(rows: Rows, schema: pa.Schema) -> pa.Table:
         # One chunk per column, as from_pylist makes it: chunks could change the pages written.
         return rows.cast(schema).combine_chunks()
     return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _copied(table: pa.Table) -> pa.Table:
-    """`table` in buffers of its own, not those of the table it was sliced from."""
-    columns = [pa.concat_arrays(column.chunks) for column in table.columns]
-    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _row_sizes(table: pa.Table) -> np.ndarray:

@@ -130,7 +130,9 @@ class Tokenizing:
         return worker_pool(self.workers)
 
     def run(self, docs: list[Document], pool: Executor | None, of: int) -> Tokenized:
-        """Proposals of a batch's documents; `progress` hears documents done of `of`."""
+        """Proposals of a batch's documents. `progress` hears, while new texts are tokenized,
+        how many of the `of` documents are done: those of the earlier batches and the texts of
+        this one tokenized so far (the whole batch once it is done)."""
         before = self.done[0]
 
         def told(done: int, _total: int) -> None:
@@ -141,4 +143,6 @@ class Tokenizing:
             docs, root=self.cache, workers=self.workers, executor=pool, progress=told
         )
         self.done[0] += len(docs)
+        if tokenized.computed:
+            told(len(docs), of)
         return tokenized
