@@ -19,6 +19,7 @@ counts).
 from __future__ import annotations
 
 import mmap
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -81,39 +82,42 @@ def read_outline(root: Path) -> Outline:
     files = (corpus, *annotation_files(root))
     decoder = msgspec.json.Decoder(Head)
     heads: list[Head] = []
-    places: list[tuple[int, int, int]] = []
+    # Offsets as machine integers (array, numpy), not Python tuples: 8 bytes, not 40, a number.
+    places = array("q")  # per document, in file order: offset, length, line
     if corpus.exists():
         languages: dict[str | None, str | None] = {}  # one string per language
         for offset, length, line, raw in _lines(corpus):
             head = decoder.decode(raw)
             language = languages.setdefault(head.language, head.language)
             heads.append(Head(head.id, language, head.group))
-            places.append((offset, length, line))
-    order = sorted(range(len(heads)), key=lambda i: heads[i].id)
+            places.extend((offset, length, line))
+    order = np.array(sorted(range(len(heads)), key=lambda i: heads[i].id), dtype=np.int64)
     heads = [heads[i] for i in order]
-    doc_places = np.array(places, dtype=np.int64).reshape(-1, 3)[order]
+    doc_places = np.frombuffer(places, dtype=np.int64).reshape(-1, 3)[order]
+    del places, order
     index = {head.id: i for i, head in enumerate(heads)}
     record_decoder = msgspec.json.Decoder(_RecordHead)
-    owners: list[int] = []
-    rows: list[tuple[int, int, int, int]] = []
+    owners = array("q")
+    rows = array("q")  # per record, in file order: file, offset, length, line
     statuses: list[str] = []
     known: dict[str, str] = {}  # one string per status, not one per record
     for number, path in enumerate(files[1:], start=1):
         for offset, length, line, raw in _lines(path):
             record = record_decoder.decode(raw)
             owners.append(index[record.doc_id])  # the validator refused records without a document
-            rows.append((number, offset, length, line))
+            rows.extend((number, offset, length, line))
             statuses.append(known.setdefault(record.status, record.status))
     del index
-    by_owner = np.argsort(np.array(owners, dtype=np.int64), kind="stable")  # then file, line
-    counts = np.bincount(np.array(owners, dtype=np.int64), minlength=len(heads))
+    owner = np.frombuffer(owners, dtype=np.int64)
+    by_owner = np.argsort(owner, kind="stable")  # then file, line
+    counts = np.bincount(owner, minlength=len(heads))
     return Outline(
         files=files,
         names=tuple(display(root, path) for path in files),
         heads=heads,
         places=doc_places,
         first=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        records=np.array(rows, dtype=np.int64).reshape(-1, 4)[by_owner],
+        records=np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)[by_owner],
         statuses=[statuses[i] for i in by_owner],
     )
 
