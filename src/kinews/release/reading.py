@@ -8,8 +8,9 @@ input twice:
    and group, its records' statuses: which documents are released and in which split), and
    where each line is. Nothing else is kept; msgspec skips the texts and spans unread.
 2. `batches`: the documents in id order, cut into batches of about `BATCH_BYTES` of input,
-   each decoded from its lines' places in the files and its records; a batch is forgotten
-   before the next is read.
+   each decoded from its lines' places in the files (read with pread: a mapped file's pages
+   would count in the build's memory as they are read) and its records; a batch is
+   forgotten before the next is read.
 
 Only for a root the validator passed without an error: every line is then a valid record, which
 msgspec decodes as `kinews.root.read_checked` does. A blank line is skipped (its number still
@@ -18,13 +19,13 @@ counts).
 
 from __future__ import annotations
 
-import mmap
+import functools
+import os
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import msgspec
 import numpy as np
@@ -137,7 +138,8 @@ def batches(
     documents = msgspec.json.Decoder(DOCUMENT_STRUCT)
     records = msgspec.json.Decoder(ANNOTATION_STRUCT)
     with ExitStack() as stack:
-        views = [stack.enter_context(_mapped(path)) for path in outline.files]
+        files = [stack.enter_context(path.open("rb")) for path in outline.files]
+        reads = [functools.partial(os.pread, file.fileno()) for file in files]
         pending: list[int] = []
         size = 0
         for i in indices:
@@ -146,16 +148,16 @@ def batches(
                 outline.records[outline.first[i] : outline.first[i + 1], 2].sum()
             )
             if size >= batch_bytes:
-                yield _batch(outline, pending, views, documents, records)
+                yield _batch(outline, pending, reads, documents, records)
                 pending, size = [], 0
         if pending:
-            yield _batch(outline, pending, views, documents, records)
+            yield _batch(outline, pending, reads, documents, records)
 
 
 def _batch(
     outline: Outline,
     indices: list[int],
-    views: list[mmap.mmap | bytes],
+    reads: Sequence[Callable[[int, int], bytes]],
     documents: msgspec.json.Decoder,
     records: msgspec.json.Decoder,
 ) -> Batch:
@@ -164,37 +166,16 @@ def _batch(
     located = []
     for i in indices:
         offset, length, line = (int(v) for v in outline.places[i])
-        _, *fields = msgspec.structs.astuple(documents.decode(views[0][offset : offset + length]))
+        _, *fields = msgspec.structs.astuple(documents.decode(reads[0](length, offset)))
         # The outline's string of the id: what the build keeps per document shares it.
         doc = Document(outline.heads[i].id, *fields)
         docs.append(LocatedDocument(corpus, line, doc))
         for file, offset, length, line in outline.records[outline.first[i] : outline.first[i + 1]]:
-            raw = records.decode(views[file][offset : offset + length])
+            raw = records.decode(reads[file](int(length), int(offset)))
             *fields, spans = msgspec.structs.astuple(raw)
             ann = Annotation(*[*fields, tuple(Span(*msgspec.structs.astuple(s)) for s in spans)])
             located.append(LocatedAnnotation(outline.names[file], int(line), ann))
     return Batch(docs, located)
-
-
-class _mapped:
-    """A file's bytes, mapped (an empty file cannot be mapped: its bytes are b"")."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.file: BinaryIO | None = None
-        self.view: mmap.mmap | bytes = b""
-
-    def __enter__(self) -> mmap.mmap | bytes:
-        if self.path.exists() and self.path.stat().st_size:
-            self.file = self.path.open("rb")
-            self.view = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
-        return self.view
-
-    def __exit__(self, *exc: object) -> None:
-        if isinstance(self.view, mmap.mmap):
-            self.view.close()
-        if self.file is not None:
-            self.file.close()
 
 
 def _lines(path: Path) -> Iterator[tuple[int, int, int, bytes]]:
