@@ -221,6 +221,8 @@ def build(
     if unsupported:
         raise KinewsError(unsupported)
     tokenizer = tokenizer_version(model_for(head.language) or "" for head in released)
+    unannotated = tuple(h.id for h, c in zip(outline.heads, choices, strict=True) if c is None)
+    items = _open_items(root, {head.id for head in released})
     features = {config: features_of(config, scheme) for config in CONFIGS}
 
     target = out / folder_name(dataset.name, version)
@@ -251,6 +253,9 @@ def build(
             tokenizing,
             batch_bytes,
         )
+        # The outline has done its work: what the card and the record still need is in `rows`,
+        # and its memory goes to the folder `datasets` prepares next.
+        del outline, choices, chosen, released
         contents = rows.tally.contents()
         current = ReleaseRecord(version, release_date, tokenizer, tool_versions(), {}, rows.entries)
         history = [r for v, r in records.items() if version_key(v) < version_key(version)]
@@ -273,8 +278,8 @@ def build(
             shards={c: {s: w.files for s, w in by.items()} for c, by in rows.written.items()},
             tokenizer=tokenizer,
             changelog=changelog,
-            unannotated=len(outline.heads) - len(released),
-            open_items=_open_items(root, {head.id for head in released}),
+            unannotated=len(unannotated),
+            open_items=items,
             cache=root if cache else None,
             baseline=baseline,
         )
@@ -303,7 +308,7 @@ def build(
         path=target,
         documents=contents.rows["documents"],
         spans=contents.spans,
-        unannotated=tuple(h.id for h, c in zip(outline.heads, choices, strict=True) if c is None),
+        unannotated=unannotated,
         files=files,
         date=release_date,
         recorded=recorded is None,
