@@ -18,7 +18,7 @@ import yaml
 
 from kinews.adjudication.agreement import AgreementReport
 from kinews.release import datasheet
-from kinews.release.card_facts import CardFacts, card_license, present
+from kinews.release.card_facts import MAX_SOURCE_ROWS, CardFacts, card_license, present
 from kinews.release.card_header import header
 from kinews.release.configs import COLUMNS, CONFIGS
 from kinews.release.datasheet import code, inline, link
@@ -31,7 +31,6 @@ NOT_MEASURED = (
     "two or more annotators; the `annotations` config holds every annotator's record so it can be "
     "computed from the release."
 )
-MAX_SOURCE_ROWS = 100  # beyond this, sources are listed grouped, not per document
 
 
 def agreement_paragraph(report: AgreementReport, open_items: dict[str, int]) -> str | None:
@@ -225,7 +224,9 @@ def _size_rows(facts: CardFacts) -> list[str]:
 
 
 def _licence_section(facts: CardFacts) -> str:
-    licences = Counter(s.license or "unknown" for s in facts.sources)
+    licences: Counter[str] = Counter()
+    for licence, n in facts.sources.licences.items():
+        licences[licence or "unknown"] += n
     whole = card_license(facts)
     counted = ", ".join(
         f"{inline(name)} ({_plural(n, 'document')})" for name, n in sorted(licences.items())
@@ -276,8 +277,11 @@ def _sources_section(facts: CardFacts) -> list[str]:
         "and `notes` columns of `documents` give it per document.",
         "",
     ]
-    if len(facts.sources) > MAX_SOURCE_ROWS:
-        groups = Counter((s.source or "unknown", s.license or "unknown") for s in facts.sources)
+    sources = facts.sources
+    if sources.count > MAX_SOURCE_ROWS:
+        groups: Counter[tuple[str, str]] = Counter()
+        for (source, licence), n in sources.groups.items():
+            groups[source or "unknown", licence or "unknown"] += n
         lines += ["| source | licence | documents |", "|---|---|---|"]
         lines += [
             f"| {inline(src)} | {inline(lic)} | {n} |" for (src, lic), n in sorted(groups.items())
@@ -287,10 +291,10 @@ def _sources_section(facts: CardFacts) -> list[str]:
         lines += [
             f"| {code(s.doc_id)} | {inline(s.source)} | {link(s.url, 'unknown')} | "
             f"{inline(s.license)} | {inline(s.notes, '')} |"
-            for s in facts.sources
+            for s in sources.rows
         ]
-    notes = Counter(_note_kind(s.notes) for s in facts.sources if s.notes)
-    if notes and len(facts.sources) > MAX_SOURCE_ROWS:
+    notes = sources.notes
+    if notes and sources.count > MAX_SOURCE_ROWS:
         lines += [
             "",
             "Notes recorded with the documents (the part before the first full stop "
@@ -301,9 +305,3 @@ def _sources_section(facts: CardFacts) -> list[str]:
             f"- {inline(note)} ({_plural(n, 'document')})" for note, n in sorted(notes.items())
         ]
     return [*lines, ""]
-
-
-def _note_kind(notes: str) -> str:
-    """A document's notes without their first sentence (which names the document itself)."""
-    first, _, rest = notes.partition(". ")
-    return rest or first

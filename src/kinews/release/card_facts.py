@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,52 @@ class SourceRow:
     url: str | None
     license: str | None
     notes: str | None = None
+
+
+MAX_SOURCE_ROWS = 100  # beyond this, the card lists sources grouped, not per document
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the card says of the released documents' origins, summed a batch at a time.
+
+    The card lists every document's row up to MAX_SOURCE_ROWS documents and only counts beyond
+    that, so the rows are kept only while there are that few: a million documents' rows would
+    be most of a build's memory, their counts are a few distinct keys.
+    """
+
+    count: int = 0
+    rows: tuple[SourceRow, ...] = ()  # every document's, while count <= MAX_SOURCE_ROWS
+    licences: Counter[str | None] = field(default_factory=Counter)  # documents per licence
+    groups: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # documents per note_kind
+
+    @classmethod
+    def of(cls, rows: Iterable[SourceRow]) -> Sources:
+        listed = tuple(rows)
+        return cls(
+            count=len(listed),
+            rows=listed if len(listed) <= MAX_SOURCE_ROWS else (),
+            licences=Counter(r.license for r in listed),
+            groups=Counter((r.source, r.license) for r in listed),
+            notes=Counter(note_kind(r.notes) for r in listed if r.notes),
+        )
+
+    def __add__(self, other: Sources) -> Sources:
+        count = self.count + other.count
+        return Sources(
+            count=count,
+            rows=self.rows + other.rows if count <= MAX_SOURCE_ROWS else (),
+            licences=self.licences + other.licences,
+            groups=self.groups + other.groups,
+            notes=self.notes + other.notes,
+        )
+
+
+def note_kind(notes: str) -> str:
+    """A document's notes without their first sentence (which names the document itself)."""
+    first, _, rest = notes.partition(". ")
+    return rest or first
 
 
 @dataclass(frozen=True)
@@ -52,7 +99,7 @@ class CardFacts:
     guidelines_file: str  # release-relative path of the shipped annotation manual
     statuses: Counter[str]  # released records by status
     examples: dict[str, dict[str, Any]]  # per config, one row
-    sources: tuple[SourceRow, ...]
+    sources: Sources
     tokenizer: str
     changelog: tuple[ChangelogEntry, ...]  # newest first
     # Markdown paragraph with agreement figures (see kinews.adjudication.agreement); None: not
@@ -75,7 +122,7 @@ def card_license(facts: CardFacts) -> str:
     share-alike licence such as CC BY-SA or CC BY-NC-SA extends to the whole), several are
     `other`, none is `unknown`.
     """
-    known = sorted({s.license for s in facts.sources if s.license})
+    known = sorted(licence for licence in facts.sources.licences if licence)
     if not known:
         return "unknown"
     return known[0].lower() if len(known) == 1 else "other"

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from kinews.adjudication.agreement import AgreementReport
 from kinews.adjudication.tally import AgreementTally
 from kinews.records import Annotation, Document
-from kinews.release.card_facts import SourceRow
+from kinews.release.card_facts import SourceRow, Sources
 from kinews.release.configs import CONFIGS
 from kinews.release.datasheet import AnnotationFacts, annotation_facts
 from kinews.release.parquet import Rows
@@ -38,7 +38,7 @@ class Contents:
     examples: dict[str, dict[str, Any]]  # the first row of each config that has one
     annotation: AnnotationFacts
     statuses: Counter[str]  # released records by status
-    sources: tuple[SourceRow, ...]
+    sources: Sources
     agreement: AgreementReport
 
 
@@ -54,7 +54,7 @@ class ContentsTally:
     firsts: dict[str, dict[str, dict[str, Any]]] = field(init=False)  # config -> split -> row
     annotation: AnnotationFacts = field(default_factory=lambda: annotation_facts([], []))
     statuses: Counter[str] = field(default_factory=Counter)
-    sources: list[SourceRow] = field(default_factory=list)
+    sources: Sources = field(default_factory=Sources)
     agreement: AgreementTally = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,7 +93,9 @@ class ContentsTally:
         ids = [d.id for d in released]
         self.annotation = self.annotation + annotation_facts(records, ids)
         self.statuses.update(chosen[d.id].status for d in released)
-        self.sources += [SourceRow(d.id, d.source, d.url, d.license, d.notes) for d in released]
+        self.sources += Sources.of(
+            SourceRow(d.id, d.source, d.url, d.license, d.notes) for d in released
+        )
         self.agreement.add({d.id: d for d in released}, records, proposals)
 
     def contents(self) -> Contents:
@@ -109,7 +111,7 @@ class ContentsTally:
             },
             annotation=self.annotation,
             statuses=self.statuses,
-            sources=tuple(self.sources),
+            sources=self.sources,
             agreement=self.agreement.report(),
         )
 
