@@ -22,10 +22,10 @@ from kinews.dataset import load_dataset_declaration
 from kinews.records import Document, Span
 from kinews.release.build import current_version
 from kinews.release.card import NOT_MEASURED, render_card
-from kinews.release.card_facts import CardFacts, ChangelogEntry
+from kinews.release.card_facts import CardFacts, ChangelogEntry, Sources
 from kinews.release.configs import CONFIGS, features_of
 from kinews.release.datasheet import annotation_facts
-from kinews.release.splits import SPLITS, assign_split, assign_splits
+from kinews.release.splits import SPLITS, assign_split, assign_splits, placements
 from kinews.scheme import load_scheme
 from kinews.tokens import Sentence, Token, bio_to_spans
 
@@ -339,6 +339,9 @@ def test_adding_documents_never_moves_an_assigned_one(old_ids, new_ids, groups):
     for group in ("g1", "g2"):
         assert len({a.split for a in second.values() if a.group == group}) <= 1
     assert all(second[d.id].split == assign_split(d.id) for d in more if d.group is None)
+    # What the build keeps of each document (its split and group) gives the same assignments.
+    placed = ((a.doc_id, a.split, a.group) for a in second.values())
+    assert placements(placed, first, "0.2.0") == second
 
 
 # --- card, Croissant, checksums -----------------------------------------------------------------
@@ -502,7 +505,7 @@ def test_agreement_figures_fill_the_slot_when_given():
         guidelines_file="GUIDELINES.md",
         statuses=Counter(gold=1),
         examples={},
-        sources=(),
+        sources=Sources(),
         tokenizer="SoMaJo 2.5.0",
         changelog=(ChangelogEntry("0.1.0", DATE, ("- First release.",)),),
         agreement="Inter-annotator agreement: exact-match span F1 0.91 over 2 documents.",

@@ -165,3 +165,17 @@ def assign_splits(
     if problems:
         raise KinewsError(problems)
     return result
+
+
+def placements(
+    placed: Iterable[tuple[str, str, str | None]], manifest: Mapping[str, Assignment], version: str
+) -> dict[str, Assignment]:
+    """The Assignments of the documents a release `placed` (id, split, group), as
+    `assign_splits` made them: one released before keeps its `since`, a new one is `version`'s.
+    """
+    return {
+        doc_id: Assignment(
+            doc_id, split, group, manifest[doc_id].since if doc_id in manifest else version
+        )
+        for doc_id, split, group in placed
+    }

@@ -11,6 +11,7 @@ the same bytes however the rows are cut.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from kinews.release.parquet import Rows, SplitWriter, WrittenSplit
 from kinews.release.reading import BATCH_BYTES, Outline, batches
 from kinews.release.selection import select_release_annotations
 from kinews.release.sentences import SentenceTable
-from kinews.release.splits import SPLITS, Assignment
+from kinews.release.splits import SPLITS
 from kinews.scheme import Scheme
 
 
@@ -43,8 +44,8 @@ class Written:
 
 def write_rows(
     outline: Outline,
-    chosen: list[int],
-    splits: dict[str, Assignment],
+    chosen: Sequence[int],
+    splits: Sequence[str],
     staging: Path,
     scheme: Scheme,
     features: dict[str, Features],
@@ -53,7 +54,8 @@ def write_rows(
     batch_bytes: int = BATCH_BYTES,
 ) -> Written:
     """Every config's rows of the released documents (the outline's documents at `chosen`, in
-    id order), written a batch of documents at a time; what the card says of them is tallied."""
+    id order, each in the split at the same place of `splits`), written a batch of documents at
+    a time; what the card says of them is tallied."""
     writers = {
         c: {s: SplitWriter(staging, c, s, features[c], max_shard_size) for s in SPLITS}
         for c in CONFIGS
@@ -61,6 +63,7 @@ def write_rows(
     result = Written(
         {c: {} for c in CONFIGS}, ContentsTally(scheme), EntryTable(scheme.label_names)
     )
+    split_of = iter(splits)
     try:
         with tokenizing.pool() as pool:
             for batch in batches(outline, chosen, batch_bytes):
@@ -80,7 +83,7 @@ def write_rows(
                     s: SentenceTable(scheme, features["sentences"].arrow_schema) for s in SPLITS
                 }
                 for doc, proposals in zip(docs, tokenized.proposals, strict=True):
-                    split = splits[doc.id].split
+                    split = next(split_of)
                     ann = releasing[doc.id]
                     own = sorted(
                         layers[doc.id], key=lambda a: (a.annotator, a.status, a.created_at)
