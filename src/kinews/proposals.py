@@ -113,7 +113,7 @@ def tokenize_documents(
     return Tokenized([proposals[i] for i in range(len(docs))], cached, computed)
 
 
-class Written(Protocol):
+class Tokenizable(Protocol):
     """What the choice of a tokenizer model depends on (a Document, or an outline of one)."""
 
     @property
@@ -122,7 +122,7 @@ class Written(Protocol):
     def language(self) -> str | None: ...
 
 
-def unsupported_languages(docs: Iterable[Written]) -> list[Problem]:
+def unsupported_languages(docs: Iterable[Tokenizable]) -> list[Problem]:
     """`tokenizer-language` for each document whose language SoMaJo has no model for."""
     return [
         Problem(

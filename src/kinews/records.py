@@ -195,6 +195,19 @@ ANNOTATION_STRUCT = _struct(
 )
 
 
+def document_of(value: Any, doc_id: str | None = None) -> Document:
+    """The Document a DOCUMENT_STRUCT value holds; `doc_id`, when given, is the string its id
+    is kept as (one a caller already holds for it, so that the two share it)."""
+    fields = msgspec.structs.astuple(value)
+    return Document(*fields) if doc_id is None else Document(doc_id, *fields[1:])
+
+
+def annotation_of(value: Any) -> Annotation:
+    """The Annotation an ANNOTATION_STRUCT value holds."""
+    *fields, spans = msgspec.structs.astuple(value)
+    return Annotation(*[*fields, tuple(Span(*msgspec.structs.astuple(s)) for s in spans)])
+
+
 def dumps(record: Document | Annotation) -> str:
     return json.dumps(to_json(record), ensure_ascii=False)
 

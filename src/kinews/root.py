@@ -16,11 +16,10 @@ from kinews.files import scan_jsonl
 from kinews.records import (
     ANNOTATION_STRUCT,
     DOCUMENT_STRUCT,
-    Annotation,
-    Document,
     LocatedAnnotation,
     LocatedDocument,
-    Span,
+    annotation_of,
+    document_of,
     read_annotation,
     read_document,
 )
@@ -122,19 +121,15 @@ def read_checked(root: Path) -> tuple[list[LocatedDocument], list[LocatedAnnotat
     docs = _decoded(root, path, DOCUMENT_STRUCT) if path.exists() else []
     if docs is None:
         return None
-    documents = [
-        LocatedDocument(name, line, Document(*msgspec.structs.astuple(value)))
-        for name, line, value in docs
-    ]
+    documents = [LocatedDocument(name, line, document_of(value)) for name, line, value in docs]
     records: list[LocatedAnnotation] = []
     for path in annotation_files(root):
         found = _decoded(root, path, ANNOTATION_STRUCT)
         if found is None:
             return None
-        for name, line, value in found:
-            *fields, raw = msgspec.structs.astuple(value)
-            spans = tuple(Span(*msgspec.structs.astuple(s)) for s in raw)
-            records.append(LocatedAnnotation(name, line, Annotation(*[*fields, spans])))
+        records += [
+            LocatedAnnotation(name, line, annotation_of(value)) for name, line, value in found
+        ]
     return documents, records
 
 

@@ -33,11 +33,10 @@ import numpy as np
 from kinews.records import (
     ANNOTATION_STRUCT,
     DOCUMENT_STRUCT,
-    Annotation,
-    Document,
     LocatedAnnotation,
     LocatedDocument,
-    Span,
+    annotation_of,
+    document_of,
 )
 from kinews.root import DOCUMENTS_FILE, annotation_files, display
 
@@ -72,6 +71,7 @@ class Outline:
     first: np.ndarray  # document i's records are records[first[i] : first[i + 1]]
     records: np.ndarray  # per record, by document then file then line: file, offset, length, line
     statuses: list[str]  # per record, in the order of `records`
+    sizes: np.ndarray  # per document: bytes of its line and its records' lines
 
     def statuses_of(self, index: int) -> list[str]:
         return self.statuses[self.first[index] : self.first[index + 1]]
@@ -112,6 +112,8 @@ def read_outline(root: Path) -> Outline:
     owner = np.frombuffer(owners, dtype=np.int64)
     by_owner = np.argsort(owner, kind="stable")  # then file, line
     counts = np.bincount(owner, minlength=len(heads))
+    lengths = np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)[:, 2]
+    record_bytes = np.bincount(owner, weights=lengths, minlength=len(heads)).astype(np.int64)
     return Outline(
         files=files,
         names=tuple(display(root, path) for path in files),
@@ -120,6 +122,7 @@ def read_outline(root: Path) -> Outline:
         first=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         records=np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)[by_owner],
         statuses=[statuses[i] for i in by_owner],
+        sizes=doc_places[:, 1] + record_bytes,
     )
 
 
@@ -144,9 +147,7 @@ def batches(
         size = 0
         for i in indices:
             pending.append(i)
-            size += int(outline.places[i, 1]) + int(
-                outline.records[outline.first[i] : outline.first[i + 1], 2].sum()
-            )
+            size += int(outline.sizes[i])
             if size >= batch_bytes:
                 yield _batch(outline, pending, reads, documents, records)
                 pending, size = [], 0
@@ -166,14 +167,11 @@ def _batch(
     located = []
     for i in indices:
         offset, length, line = (int(v) for v in outline.places[i])
-        _, *fields = msgspec.structs.astuple(documents.decode(reads[0](length, offset)))
         # The outline's string of the id: what the build keeps per document shares it.
-        doc = Document(outline.heads[i].id, *fields)
+        doc = document_of(documents.decode(reads[0](length, offset)), outline.heads[i].id)
         docs.append(LocatedDocument(corpus, line, doc))
         for file, offset, length, line in outline.records[outline.first[i] : outline.first[i + 1]]:
-            raw = records.decode(reads[file](int(length), int(offset)))
-            *fields, spans = msgspec.structs.astuple(raw)
-            ann = Annotation(*[*fields, tuple(Span(*msgspec.structs.astuple(s)) for s in spans)])
+            ann = annotation_of(records.decode(reads[file](int(length), int(offset))))
             located.append(LocatedAnnotation(outline.names[file], int(line), ann))
     return Batch(docs, located)
 
