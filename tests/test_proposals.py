@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tree
-from kinews.proposals import SHARD_SIZE, cache_folder, tokenize_texts
+from kinews.proposals import SHARD_SIZE, cache_folder, tokenize_texts, worker_pool
 from kinews.tokens import propose
 from test_release import add_articles, build
 
@@ -127,3 +127,16 @@ def test_progress_is_told_after_each_shard_of_new_texts(tmp_path):
     heard.clear()  # everything cached now: nothing to tokenize, nothing to report
     tokenize_texts(texts, cache=tmp_path / "cache", progress=lambda d, n: heard.append((d, n)))
     assert heard == []
+
+
+def test_the_build_s_processes_start_only_when_two_shards_or_more_need_them():
+    with worker_pool(2) as pool:
+        tokenize_texts(["Ein Satz über KI."], cache=None, executor=pool)
+        assert pool.pool is None  # one shard is tokenized here: no process to start
+        texts = [f"Text Nummer {i} über KI in Wien." for i in range(SHARD_SIZE + 1)]
+        two = tokenize_texts(texts, cache=None, executor=pool)
+        assert pool.pool is not None
+    assert two.proposals == [propose(text) for text in texts]
+    with worker_pool(1) as pool:  # one worker: everything here
+        tokenize_texts(texts, cache=None, executor=pool)
+        assert pool.pool is None

@@ -20,6 +20,7 @@ a pure function of its texts. They run on a `concurrent.futures.Executor` when o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -27,7 +28,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -139,31 +139,34 @@ def unsupported_languages(docs: Iterable[Tokenizable]) -> list[Problem]:
     ]
 
 
-@contextmanager
-def worker_pool(workers: int) -> Iterator[Executor | None]:
-    """`workers` tokenizing processes, started when the first shard is sent (None: one worker,
-    in this process), for callers that tokenize several times (the build, a batch at a time)."""
-    if workers <= 1:
-        yield None
-        return
-    pool = _LazyPool(workers)
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[Processes]:
+    """`workers` tokenizing processes for callers that tokenize several times (the build, a
+    batch at a time): started when the first shards are sent, shut down at the end."""
+    pool = Processes(workers)
     try:
         yield pool
     finally:
         pool.shutdown()
 
 
-class _LazyPool(Executor):
-    """A process pool that starts its processes only when given work: a rebuild whose tokens
-    all come from the cache starts none."""
+class Processes(Executor):
+    """Tokenizing processes of this machine, `workers` of them, started only when given work:
+    a rebuild whose tokens all come from the cache starts none."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
 
+    def runs_here(self, shards: int) -> bool:
+        """Whether `shards` are tokenized in this process: with one worker, or one shard, a
+        process would only add its start-up."""
+        return self.workers <= 1 or shards <= 1
+
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pool is None:
-            # spawn, not fork: see _run.
+            # spawn, not fork: the parent holds pyarrow's and polars' thread pools, which a
+            # forked child would inherit in whatever state they were.
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
             )
@@ -216,26 +219,20 @@ def tokenize_texts(
 def _run(
     shards: list[list[str]], workers: int, executor: Executor | None, model: str
 ) -> Iterator[list[Proposals]]:
-    """Each shard's proposals, in shard order, as they are ready."""
+    """Each shard's proposals, in shard order, as they are ready: on `executor` (a caller's
+    executor gets every shard), else on `workers` processes of this machine."""
     if not shards:
         return
-    if isinstance(executor, _LazyPool) and len(shards) == 1:
-        executor = None  # one shard is tokenized here, as without a pool: no process to start
-    if executor is not None:
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(worker_pool(workers))
+        if isinstance(executor, Processes) and executor.runs_here(len(shards)):
+            for shard in shards:
+                yield propose_each(shard, model)
+            return
         futures = [executor.submit(propose_each, shard, model) for shard in shards]
         for future in futures:
             yield future.result()
-        return
-    if workers <= 1 or len(shards) == 1:
-        for shard in shards:
-            yield propose_each(shard, model)
-        return
-    # spawn, not fork: the parent holds pyarrow's and polars' thread pools, which a forked
-    # child would inherit in whatever state they were.
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(shards)), mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
-        yield from pool.map(propose_each, shards, [model] * len(shards))
 
 
 def _read_entry(path: Path, key: str, length: int) -> Proposals | None:

@@ -126,13 +126,13 @@ class Tokenizing:
     progress: Progress | None
     done: list[int] = field(default_factory=lambda: [0])  # documents of earlier batches
 
-    def pool(self) -> contextlib.AbstractContextManager[Executor | None]:
+    def pool(self) -> contextlib.AbstractContextManager[Executor]:
         """The executor, else processes started once for every batch (when some are needed)."""
         if self.executor is not None:
             return contextlib.nullcontext(self.executor)
         return worker_pool(self.workers)
 
-    def run(self, docs: list[Document], pool: Executor | None, of: int) -> Tokenized:
+    def run(self, docs: list[Document], pool: Executor, of: int) -> Tokenized:
         """Proposals of a batch's documents. `progress` hears, while new texts are tokenized,
         how many of the `of` documents are done: those of the earlier batches and the texts of
         this one tokenized so far (the whole batch once it is done)."""
