@@ -195,11 +195,9 @@ ANNOTATION_STRUCT = _struct(
 )
 
 
-def document_of(value: Any, doc_id: str | None = None) -> Document:
-    """The Document a DOCUMENT_STRUCT value holds; `doc_id`, when given, is the string its id
-    is kept as (one a caller already holds for it, so that the two share it)."""
-    fields = msgspec.structs.astuple(value)
-    return Document(*fields) if doc_id is None else Document(doc_id, *fields[1:])
+def document_of(value: Any) -> Document:
+    """The Document a DOCUMENT_STRUCT value holds."""
+    return Document(*msgspec.structs.astuple(value))
 
 
 def annotation_of(value: Any) -> Annotation:

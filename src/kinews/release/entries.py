@@ -5,6 +5,10 @@ build of a million documents kept 600 MB of them until it wrote the record. `Ent
 the same entries in columns (digests as bytes, codes for split and status, a row of counts per
 label), about 110 bytes each, and gives each back as a `DocumentEntry` when asked: it is a
 `Mapping[str, DocumentEntry]` that equals the dict it stands for.
+
+The ids are kept as one UTF-8 buffer too, not as strings: a string is about 70 bytes, and the
+build's strings of the ids are the outline's, whose memory the allocator can give back only
+once none of them is left.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ class EntryTable(Mapping[str, DocumentEntry]):
     def __init__(self, labels: Sequence[str]) -> None:
         self._labels = sorted(labels)  # an entry's `labels` dict is sorted by name
         self._column = {label: i for i, label in enumerate(self._labels)}
-        self._ids: list[str] = []
+        self._id_bytes = bytearray()  # every id in UTF-8, one after the other
+        self._id_ends = array("q")  # per row: where its id ends in _id_bytes
+        self._last_id: str | None = None
         self._codes: dict[str, int] = {}  # split and status values -> code
         self._values: list[str] = []  # code -> value
         self._split = bytearray()
@@ -38,8 +44,8 @@ class EntryTable(Mapping[str, DocumentEntry]):
         Raises ValueError for an id out of order, a label that is not one of `labels`, or a
         digest that is not a sha256 in lower-case hex (what `document_entry` makes).
         """
-        if self._ids and doc_id <= self._ids[-1]:
-            raise ValueError(f"document {doc_id!r} comes after {self._ids[-1]!r}, not before")
+        if self._last_id is not None and doc_id <= self._last_id:
+            raise ValueError(f"document {doc_id!r} comes after {self._last_id!r}, not before")
         unknown = set(entry.labels) - self._column.keys()
         if unknown:
             raise ValueError(f"labels {sorted(unknown)} are not among {self._labels}")
@@ -49,7 +55,7 @@ class EntryTable(Mapping[str, DocumentEntry]):
             digests = b""
         if len(digests) != 64 or digests.hex() != entry.text_sha256 + entry.spans_sha256:
             raise ValueError(f"document {doc_id!r}: its digests are not sha256 in lower-case hex")
-        row = len(self._ids)
+        row = len(self._id_ends)
         self._split.append(self._code(entry.split))
         self._status.append(self._code(entry.status))
         if entry.group is not None:
@@ -59,7 +65,9 @@ class EntryTable(Mapping[str, DocumentEntry]):
         for label, n in entry.labels.items():
             counts[self._column[label]] = n
         self._counts.extend(counts)
-        self._ids.append(doc_id)
+        self._id_bytes += doc_id.encode("utf-8")
+        self._id_ends.append(len(self._id_bytes))
+        self._last_id = doc_id
 
     def _code(self, value: str) -> int:
         if value not in self._codes:
@@ -69,10 +77,11 @@ class EntryTable(Mapping[str, DocumentEntry]):
 
     def __getitem__(self, doc_id: str) -> DocumentEntry:
         row = self._last + 1
-        if not (row < len(self._ids) and self._ids[row] == doc_id):
-            row = bisect.bisect_left(self._ids, doc_id)
-            if row == len(self._ids) or self._ids[row] != doc_id:
+        if not (row < len(self) and self._id(row) == doc_id):
+            found = self._row(doc_id)
+            if found is None:
                 raise KeyError(doc_id)
+            row = found
         self._last = row
         width = len(self._labels)
         counts = self._counts[row * width : (row + 1) * width]
@@ -86,14 +95,19 @@ class EntryTable(Mapping[str, DocumentEntry]):
             labels={label: n for label, n in zip(self._labels, counts, strict=True) if n},
         )
 
+    def _id(self, row: int) -> str:
+        start = self._id_ends[row - 1] if row else 0
+        return self._id_bytes[start : self._id_ends[row]].decode("utf-8")
+
+    def _row(self, doc_id: str) -> int | None:
+        row = bisect.bisect_left(range(len(self)), doc_id, key=self._id)
+        return row if row < len(self) and self._id(row) == doc_id else None
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
+        return (self._id(row) for row in range(len(self)))
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._id_ends)
 
     def __contains__(self, doc_id: object) -> bool:
-        if not isinstance(doc_id, str):
-            return False
-        row = bisect.bisect_left(self._ids, doc_id)
-        return row < len(self._ids) and self._ids[row] == doc_id
+        return isinstance(doc_id, str) and self._row(doc_id) is not None

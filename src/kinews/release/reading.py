@@ -167,8 +167,7 @@ def _batch(
     located = []
     for i in indices:
         offset, length, line = (int(v) for v in outline.places[i])
-        # The outline's string of the id: what the build keeps per document shares it.
-        doc = document_of(documents.decode(reads[0](length, offset)), outline.heads[i].id)
+        doc = document_of(documents.decode(reads[0](length, offset)))
         docs.append(LocatedDocument(corpus, line, doc))
         for file, offset, length, line in outline.records[outline.first[i] : outline.first[i + 1]]:
             ann = annotation_of(records.decode(reads[file](int(length), int(offset))))
