@@ -6,9 +6,7 @@ the same entries in columns (digests as bytes, codes for split and status, a row
 label), about 110 bytes each, and gives each back as a `DocumentEntry` when asked: it is a
 `Mapping[str, DocumentEntry]` that equals the dict it stands for.
 
-The ids are kept as one UTF-8 buffer too, not as strings: a string is about 70 bytes, and the
-build's strings of the ids are the outline's, whose memory the allocator can give back only
-once none of them is left.
+The ids are kept as one UTF-8 buffer too, not as strings: a string is about 70 bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ class EntryTable(Mapping[str, DocumentEntry]):
         self._column = {label: i for i, label in enumerate(self._labels)}
         self._id_bytes = bytearray()  # every id in UTF-8, one after the other
         self._id_ends = array("q")  # per row: where its id ends in _id_bytes
-        self._last_id: str | None = None
         self._codes: dict[str, int] = {}  # split and status values -> code
         self._values: list[str] = []  # code -> value
         self._split = bytearray()
@@ -44,8 +41,9 @@ class EntryTable(Mapping[str, DocumentEntry]):
         Raises ValueError for an id out of order, a label that is not one of `labels`, or a
         digest that is not a sha256 in lower-case hex (what `document_entry` makes).
         """
-        if self._last_id is not None and doc_id <= self._last_id:
-            raise ValueError(f"document {doc_id!r} comes after {self._last_id!r}, not before")
+        last = self._id(len(self) - 1) if len(self) else None
+        if last is not None and doc_id <= last:
+            raise ValueError(f"document {doc_id!r} comes after {last!r}, not before")
         unknown = set(entry.labels) - self._column.keys()
         if unknown:
             raise ValueError(f"labels {sorted(unknown)} are not among {self._labels}")
@@ -67,7 +65,6 @@ class EntryTable(Mapping[str, DocumentEntry]):
         self._counts.extend(counts)
         self._id_bytes += doc_id.encode("utf-8")
         self._id_ends.append(len(self._id_bytes))
-        self._last_id = doc_id
 
     def _code(self, value: str) -> int:
         if value not in self._codes:

@@ -112,7 +112,8 @@ def read_outline(root: Path) -> Outline:
     owner = np.frombuffer(owners, dtype=np.int64)
     by_owner = np.argsort(owner, kind="stable")  # then file, line
     counts = np.bincount(owner, minlength=len(heads))
-    lengths = np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)[:, 2]
+    places_of_records = np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)
+    lengths = places_of_records[:, 2]
     record_bytes = np.bincount(owner, weights=lengths, minlength=len(heads)).astype(np.int64)
     return Outline(
         files=files,
@@ -120,7 +121,7 @@ def read_outline(root: Path) -> Outline:
         heads=heads,
         places=doc_places,
         first=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        records=np.frombuffer(rows, dtype=np.int64).reshape(-1, 4)[by_owner],
+        records=places_of_records[by_owner],
         statuses=[statuses[i] for i in by_owner],
         sizes=doc_places[:, 1] + record_bytes,
     )
